@@ -1,0 +1,45 @@
+// Shared jest settings for every workspace that has tests.
+//
+// - TypeScript is transformed by SWC (@swc/jest): it strips types without
+//   checking them, which measured about 2x faster than ts-jest here. Type errors
+//   are the `typecheck` task's job, so nothing is lost.
+// - Each workspace writes one JUnit XML file into <repo>/reports/junit, the
+//   folder CodeBuild publishes as a test report (see buildspec.yml `reports:`).
+const path = require('node:path');
+
+/** The folder every workspace writes its JUnit file into. */
+const JUNIT_DIR = path.resolve(__dirname, '..', '..', 'reports', 'junit');
+
+/**
+ * @param {{ name: string, testTimeout?: number }} options
+ *   name: file name of this workspace's JUnit report (without .xml).
+ * @returns {import('jest').Config}
+ */
+function createJestConfig({ name, testTimeout = 10_000 }) {
+  return {
+    testEnvironment: 'node',
+    roots: ['<rootDir>/src'],
+    testMatch: ['**/__tests__/**/*.test.ts'],
+    transform: {
+      '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+    },
+    testTimeout,
+    reporters: [
+      'default',
+      [
+        'jest-junit',
+        {
+          outputDirectory: JUNIT_DIR,
+          outputName: `${name}.xml`,
+          suiteName: name,
+          classNameTemplate: '{classname}',
+          titleTemplate: '{title}',
+          ancestorSeparator: ' › ',
+          addFileAttribute: 'true',
+        },
+      ],
+    ],
+  };
+}
+
+module.exports = { createJestConfig, JUNIT_DIR };
