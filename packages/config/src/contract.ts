@@ -1,0 +1,43 @@
+/**
+ * The service contract: facts about the service that its code, its hook
+ * scripts and the CDK infra must agree on. The infra imports these constants
+ * instead of repeating the numbers, so they cannot drift apart.
+ */
+
+/** The service's name: log field, Parameter Store prefix, pm2 app name, stack names. */
+export const SERVICE_NAME = 'conveyor-api';
+
+/** The port the service listens on (the ALB target group forwards to it). */
+export const SERVICE_PORT = 3000;
+
+/** The health endpoint the ALB, ValidateService and the local proxy poll. */
+export const HEALTH_PATH = '/health';
+
+/**
+ * The ALB's idle timeout in seconds (the infra sets the load balancer's
+ * `idle_timeout.timeout_seconds` attribute from it). It is the one constant
+ * the HTTP keep-alive timings below derive from.
+ */
+export const ALB_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * How long Node keeps an idle keep-alive socket open. It must exceed the ALB's
+ * idle timeout: otherwise Node may close a socket at the instant the ALB reuses
+ * it, and the ALB answers that request with a 502.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = ALB_IDLE_TIMEOUT_SECONDS * 1_000 + 5_000;
+
+/**
+ * How long Node waits for a request's headers. It must exceed the keep-alive
+ * timeout, or Node can time out a socket that is legitimately idle between
+ * requests (nodejs/node#27363).
+ */
+export const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
+/**
+ * Default deadline for a graceful shutdown: requests still running when it
+ * passes are abandoned and the process exits 1. Overridable per environment
+ * with SHUTDOWN_TIMEOUT_MS; pm2's `kill_timeout` and the target group's
+ * deregistration delay are derived from it.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
