@@ -1,0 +1,187 @@
+import request from 'supertest';
+
+import { buildTestApp, expectNoInternals, failingRoutes } from './helpers';
+import { greetingRouter } from '../routes/greeting';
+
+const greeting = () => greetingRouter({ greeting: 'Hello', jsonBodyLimitBytes: 1024 });
+
+describe('GET /health', () => {
+  it('when serving, then it answers 200 with the service, build and uptime', async () => {
+    const { app } = buildTestApp();
+
+    const res = await request(app).get('/health');
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'ok',
+      service: 'conveyor-api',
+      version: '1.2.3',
+      commit: 'abc1234',
+      uptimeSeconds: expect.any(Number) as number,
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('when shutdown has begun, then it answers 503 draining and asks the client to close the connection', async () => {
+    const { app, lifecycle } = buildTestApp();
+    lifecycle.draining = true;
+
+    const res = await request(app).get('/health');
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'draining' });
+    expect(res.headers.connection).toBe('close');
+  });
+});
+
+describe('GET /api/greeting', () => {
+  it('when a valid name is given, then the greeting word comes from config', async () => {
+    const { app } = buildTestApp({ config: { SERVICE_NAME: 'conveyor-api', GREETING: 'Howdy', JSON_BODY_LIMIT_BYTES: 1024 } });
+
+    const res = await request(app).get('/api/greeting').query({ name: 'Ada' });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ greeting: 'Howdy, Ada!' });
+  });
+
+  it.each([
+    ['missing', ''],
+    ['empty', '?name='],
+    ['too long', `?name=${'a'.repeat(51)}`],
+    ['markup', '?name=%3Cscript%3E'],
+    ['repeated', '?name=a&name=b'],
+  ])('when the name is %s, then it answers 400 naming the field', async (_case, query) => {
+    const { app } = buildTestApp();
+
+    const res = await request(app).get(`/api/greeting${query}`);
+
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { code: 'invalid_request', message: expect.stringContaining('"name"') as string, field: 'name', requestId: expect.any(String) as string },
+    });
+  });
+});
+
+describe('POST /api/greeting', () => {
+  it('when the body is valid JSON, then it greets the name', async () => {
+    const { app } = buildTestApp({ routes: [greeting()] });
+
+    const res = await request(app).post('/api/greeting').send({ name: 'Grace' });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ greeting: 'Hello, Grace!' });
+  });
+
+  it('when the body lacks the field, then it answers 400 naming the field', async () => {
+    const { app } = buildTestApp();
+
+    const res = await request(app).post('/api/greeting').send({ nom: 'Grace' });
+
+    expect(res.status).toBe(400);
+    expect((res.body as { error: unknown }).error).toMatchObject({ code: 'invalid_request', field: 'name' });
+  });
+});
+
+describe('bad input', () => {
+  const cases: [name: string, status: number, code: string, send: (app: ReturnType<typeof buildTestApp>['app']) => request.Test][] = [
+    ['malformed JSON', 400, 'invalid_json', (app) => request(app).post('/api/greeting').set('Content-Type', 'application/json').send('{"name": ')],
+    ['a wrong content type', 415, 'unsupported_media_type', (app) => request(app).post('/api/greeting').set('Content-Type', 'text/plain').send('name=Ada')],
+    ['no content type', 415, 'unsupported_media_type', (app) => request(app).post('/api/greeting')],
+    ['an oversized body', 413, 'payload_too_large', (app) => request(app).post('/api/greeting').send({ name: 'A', pad: 'x'.repeat(2048) })],
+    ['an unsupported charset', 415, 'unsupported_charset', (app) => request(app).post('/api/greeting').set('Content-Type', 'application/json; charset=klingon').send('{}')],
+    ['an unknown route', 404, 'not_found', (app) => request(app).get('/no/such/route')],
+    ['a known path with the wrong method', 404, 'not_found', (app) => request(app).delete('/api/greeting')],
+    ['an invalid query', 400, 'invalid_request', (app) => request(app).get('/api/greeting?name=%00')],
+  ];
+
+  it.each(cases)('when the request has %s, then it answers %i %s as JSON with the request id and no internals', async (_name, status, code, send) => {
+    const { app } = buildTestApp();
+
+    const res = await send(app);
+
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) as string, requestId: res.headers['x-request-id'] as string }) as object });
+    expectNoInternals(res.body);
+  });
+});
+
+describe('thrown errors', () => {
+  const originalNodeEnv = process.env.NODE_ENV;
+  afterEach(() => {
+    process.env.NODE_ENV = originalNodeEnv;
+  });
+
+  it.each([
+    ['sync', 'unset', '/boom/sync'],
+    ['async', 'unset', '/boom/async'],
+    ['non-Error', 'unset', '/boom/string'],
+    ['sync', 'development', '/boom/sync'],
+    ['async', 'production', '/boom/async'],
+  ])('when a route throws (%s, NODE_ENV %s), then it answers 500 JSON with a request id and no stack or paths', async (_kind, nodeEnv, path) => {
+    if (nodeEnv === 'unset') delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+    const { app, logs } = buildTestApp({ routes: [failingRoutes()] });
+
+    const res = await request(app).get(path).set('x-request-id', 'req-500');
+
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal server error', requestId: 'req-500' } });
+    expectNoInternals(res.body);
+    // The server side keeps the detail, tied to the same request id.
+    expect(logs.lines()).toContainEqual(expect.objectContaining({ level: 50, reqId: 'req-500', msg: 'Request failed' }));
+  });
+});
+
+describe('hardening', () => {
+  it('when any response is sent, then it has helmet headers and no X-Powered-By', async () => {
+    const { app } = buildTestApp();
+
+    const res = await request(app).get('/health');
+
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+  });
+
+  it('when behind the ALB, then trust proxy is one hop: req.ip is the address the ALB saw', () => {
+    const { app } = buildTestApp();
+
+    expect(app.get('trust proxy')).toBe(1);
+  });
+});
+
+describe('request ids and logging', () => {
+  it('when the caller sends x-request-id, then it is echoed and on every log line of that request', async () => {
+    const { app, logs } = buildTestApp();
+
+    const res = await request(app).get('/api/greeting?name=Ada').set('x-request-id', 'abc-123');
+
+    expect(res.headers['x-request-id']).toBe('abc-123');
+    const lines = logs.lines().filter((line) => line.msg === 'request completed');
+    expect(lines).toEqual([expect.objectContaining({ reqId: 'abc-123', method: 'GET', path: '/api/greeting', status: 200 })]);
+  });
+
+  it('when no or an unsafe request id is sent, then a fresh UUID is used', async () => {
+    const { app } = buildTestApp();
+
+    const none = await request(app).get('/health');
+    const unsafe = await request(app).get('/health').set('x-request-id', 'evil id {"with":"json"}');
+
+    expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('when a request carries a body, query and credentials, then none of them reach the log', async () => {
+    const { app, logs } = buildTestApp();
+
+    await request(app)
+      .post('/api/greeting?token=qs-secret-1')
+      .set('Authorization', 'Bearer hdr-secret-2')
+      .set('Cookie', 'session=cookie-secret-3')
+      .send({ name: 'Ada', password: 'body-secret-4' });
+
+    expect(logs.text()).toContain('request completed');
+    expect(logs.text()).not.toMatch(/secret-[1-4]/);
+  });
+});

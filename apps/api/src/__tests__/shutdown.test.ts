@@ -1,0 +1,138 @@
+import http from 'node:http';
+
+import { cleanup, freePort, get, startService, type ServiceProcess } from './process';
+
+let service: ServiceProcess | undefined;
+afterEach(() => {
+  cleanup(service);
+  service = undefined;
+});
+
+describe('boot', () => {
+  it('when config is valid, then it reports ready to pm2 only once the port answers', async () => {
+    service = await startService();
+
+    await service.ready;
+    const health = await get(service.port, '/health');
+
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', commit: 'unknown' });
+  });
+
+  it('when a config value is invalid, then it exits 1 naming the key, never ready', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: 'soon' });
+
+    const { code } = await service.exited;
+
+    expect(code).toBe(1);
+    expect(service.wasReady()).toBe(false);
+    const fatal = service.logs.find((line) => line.level === 60);
+    expect(String(fatal?.msg)).toContain('SHUTDOWN_TIMEOUT_MS (environment variable SHUTDOWN_TIMEOUT_MS)');
+    expect(JSON.stringify(service.logs)).not.toContain('soon');
+  });
+
+  it('when Parameter Store is unreachable, then it exits 1 with a message naming the path, never ready', async () => {
+    const closedPort = await freePort();
+    service = await startService({
+      CONFIG_SSM_PATH: '/conveyor-api/test/',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${closedPort}`,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'test-only-not-a-secret',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+
+    const { code } = await service.exited;
+
+    expect(code).toBe(1);
+    expect(service.wasReady()).toBe(false);
+    const fatal = service.logs.find((line) => line.level === 60);
+    expect(String(fatal?.msg)).toMatch(/Could not read SSM Parameter Store path \/conveyor-api\/test\//);
+    expect(JSON.stringify(fatal)).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('when %s arrives during a slow request, then the request completes with 200 and the process exits 0', async (signal) => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    await service.ready;
+    const slow = get(service.port, '/test/slow?ms=1500');
+    await service.waitForLog('slow request started');
+
+    service.child.kill(signal);
+    const [response, exit] = await Promise.all([slow, service.exited]);
+
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ done: true });
+    expect(response.headers.connection).toBe('close');
+    expect(exit.code).toBe(0);
+  });
+
+  it('when a request is still running at the deadline, then the process exits 1 and names it', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '1500' });
+    await service.ready;
+    const hung = get(service.port, '/test/hang').catch((error: Error) => error);
+    await service.waitForLog('hanging request started');
+
+    service.child.kill('SIGTERM');
+    const exit = await service.exited;
+
+    expect(exit.code).toBe(1);
+    expect(await hung).toMatchObject({ code: 'ECONNRESET' });
+    const deadline = await service.waitForLog(/deadline of 1500 ms passed/);
+    expect(deadline.abandoned).toEqual(['GET /test/hang']);
+  });
+
+  it('when draining, then /health answers 503 on an open keep-alive connection and new connections are refused', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '8000' });
+    await service.ready;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    expect((await get(service.port, '/health', agent)).status).toBe(200);
+    const slow = get(service.port, '/test/slow?ms=2000');
+    await service.waitForLog('slow request started');
+
+    service.child.kill('SIGTERM');
+    await service.waitForLog('Shutting down');
+    const draining = await get(service.port, '/health', agent);
+    const fresh = await get(service.port, '/health').catch((error: NodeJS.ErrnoException) => error);
+
+    expect(draining.status).toBe(503);
+    expect(JSON.parse(draining.body)).toEqual({ status: 'draining' });
+    expect(draining.headers.connection).toBe('close');
+    expect((fresh as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect((await slow).status).toBe(200);
+    expect((await service.exited).code).toBe(0);
+    agent.destroy();
+  });
+
+  it('when the signal is sent twice, then shutdown runs once and still exits 0', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    await service.ready;
+    const slow = get(service.port, '/test/slow?ms=1000');
+    await service.waitForLog('slow request started');
+
+    service.child.kill('SIGTERM');
+    await service.waitForLog('Shutting down');
+    service.child.kill('SIGTERM');
+    const exit = await service.exited;
+
+    expect(exit.code).toBe(0);
+    expect((await slow).status).toBe(200);
+    expect(service.logs.filter((line) => line.msg === 'Shutting down')).toHaveLength(1);
+    expect(service.logs.filter((line) => line.msg === 'Shutdown already in progress; ignoring')).toHaveLength(1);
+  });
+
+  it('when idle keep-alive clients are connected and nothing is in flight, then it exits 0 promptly without waiting for the deadline', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '60000' });
+    await service.ready;
+    const agent = new http.Agent({ keepAlive: true });
+    await Promise.all([get(service.port, '/health', agent), get(service.port, '/health', agent)]);
+
+    service.child.kill('SIGTERM');
+    const exit = await service.exited;
+
+    expect(exit.code).toBe(0);
+    expect(service.logs.find((line) => line.msg === 'Shutdown complete')).toMatchObject({ exitCode: 0 });
+    agent.destroy();
+  }, 20_000);
+});

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The request id: the caller's `x-request-id` when well-formed, else a new UUID. */
+    id: string;
+    /** A logger whose every line carries this request's id. */
+    log: Logger;
+  }
+}
+
+/** Accept a caller's request id only when it cannot inject anything into logs or headers. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (echoed in `x-request-id`) and a child logger, and
+ * writes one access-log line when the response finishes. It logs method, path,
+ * status and duration: never the query string, headers or body, which may hold
+ * secrets. Health checks log at debug so the ALB's polling does not drown the log.
+ */
+export function requestContext(logger: Logger, healthPath: string): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.log = logger.child({ reqId: req.id });
+    res.setHeader('x-request-id', req.id);
+
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+      if (req.path === healthPath && res.statusCode < 500) req.log.debug(line, 'request completed');
+      else req.log.info(line, 'request completed');
+    });
+    next();
+  };
+}
