@@ -41,3 +41,27 @@ export const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000;
  * deregistration delay are derived from it.
  */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * How long the service may take to boot (load config, Parameter Store
+ * included, and bind the port) before it must have reported ready. pm2's
+ * `listen_timeout` is set from it; the Parameter Store read is bounded to fit
+ * inside it (see SSM_CLIENT_SETTINGS in load.ts).
+ */
+export const STARTUP_TIMEOUT_MS = 30_000;
+
+/** The non-root user the service runs as on an instance. */
+export const APP_USER = 'app';
+
+/** Where CodeDeploy installs the revision on an instance (appspec.yml `files` destination). */
+export const INSTALL_ROOT = `/opt/${SERVICE_NAME}`;
+
+/** Where the service's pm2 logs go on an instance. */
+export const LOG_DIR = `/var/log/${SERVICE_NAME}`;
+
+/**
+ * The per-instance environment file written by the instance's user data (infra)
+ * and sourced by the hook scripts: APP_ENV, AWS_REGION, CONFIG_SSM_PATH. It is
+ * how one bundle, identical everywhere, learns which environment it is in.
+ */
+export const INSTANCE_ENV_FILE = `/etc/${SERVICE_NAME}/instance.env`;

@@ -21,6 +21,14 @@ export interface LoadConfigOptions {
   readonly logger?: ConfigLogger;
 }
 
+/**
+ * The SSM client's limits. Worst case for an unreachable endpoint:
+ * 3 reads x 2 SDK attempts x (1 s connect + 3 s request) + backoff < 25 s,
+ * inside STARTUP_TIMEOUT_MS (30 s), so the service exits with a clear error
+ * before pm2's listen_timeout would kill it silently.
+ */
+const SSM_CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } } as const;
+
 /** Keys that say where to read config from, so they can only come from the environment. */
 const BOOTSTRAP_KEYS: readonly ConfigKey[] = ['CONFIG_SSM_PATH', 'AWS_REGION'];
 
@@ -70,7 +78,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     }
     const client =
       options.ssmClient ??
-      new SSMClient({ region, maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+      new SSMClient({ region, ...SSM_CLIENT_SETTINGS });
     const parameters = await readSsmParameters({ client, path: ssmPath, ...options.ssmRetry });
 
     const ignored: string[] = [];
