@@ -35,9 +35,17 @@ export default tseslint.config(
   },
   {
     // The config module is the one place allowed to read the environment; tests
-    // arrange environments for the processes they start; tool
-    // configuration files run outside the service and may read it too.
-    files: ['packages/config/src/**/*.ts', '**/__tests__/**', '**/*.config.{js,mjs,cjs}', 'packages/jest-config/**/*.js'],
+    // arrange environments for the processes they start; tool configuration
+    // files and build CLIs run outside the service and may read it too.
+    files: [
+      'packages/config/src/**/*.ts',
+      '**/__tests__/**',
+      '**/*.config.{js,mjs,cjs}',
+      'packages/jest-config/**/*.js',
+      // Build tools read CodeBuild's variables (CODEBUILD_*) from their own environment.
+      'packages/bundle/src/cli.ts',
+      'packages/local-pipeline/src/cli.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -1,0 +1,53 @@
+/**
+ * `conveyor-bundle`: run from an app workspace by `npm run package` (turbo).
+ * Writes <repo>/artifacts/bundle/ (the CodeDeploy revision, which buildspec.yml
+ * names as the build artifact) and <repo>/artifacts/bundle.tar.gz.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+import { createBundle } from './bundle';
+
+function repoRootFrom(dir: string): string {
+  return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' }).trim();
+}
+
+/**
+ * The commit being packaged: CodeBuild's resolved source version when running
+ * there (the rehearsal sets it too), else git HEAD, marked -dirty when the
+ * working tree has uncommitted changes.
+ */
+function resolveCommit(repoRoot: string, env: NodeJS.ProcessEnv): string {
+  const fromCodeBuild = env.CODEBUILD_RESOLVED_SOURCE_VERSION;
+  if (fromCodeBuild) return fromCodeBuild;
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
+  return dirty ? `${head}-dirty` : head;
+}
+
+async function main(): Promise<void> {
+  const appDir = process.cwd();
+  // CodeBuild's source dir may not be a git checkout; fall back to two levels up (apps/<name>).
+  const repoRoot = process.env.CODEBUILD_SRC_DIR ?? repoRootFrom(appDir);
+  const outDir = path.join(repoRoot, 'artifacts', 'bundle');
+  const started = Date.now();
+  const report = await createBundle({
+    repoRoot,
+    appDir,
+    outDir,
+    archivePath: path.join(repoRoot, 'artifacts', 'bundle.tar.gz'),
+    commit: resolveCommit(repoRoot, process.env),
+    progress: (line) => console.error(`[package] ${line}`),
+  });
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  console.error(
+    `[package] bundle ${report.version} @ ${report.commit}: ${report.files} files, ${mb(report.bytes)}` +
+      `${report.archiveBytes === undefined ? '' : ` (archive ${mb(report.archiveBytes)})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  console.error(`[package] -> ${path.relative(process.cwd(), outDir)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`[package] failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
