@@ -1,0 +1,141 @@
+// The path patterns buildspecs use in `artifacts`, `reports` and `cache`.
+//
+// The reference documents these forms: a file (`my-file.jar`), a file in a
+// subdirectory (`dir/my-file.jar`), `dir/*` (files in dir), `dir/**/*` (files in
+// dir, recursively) and `'**/*'` (every file). `*` and `?` match within one path
+// segment and `**` matches any number of segments, which covers all of them.
+// https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.artifacts.files
+//
+// Node 20 has no fs.glob, and no glob library is a declared dependency of this
+// workspace, so this is a small, tested matcher. Hidden files match `*` like any
+// other: `**/*` in a CodeBuild artifact includes dotfiles.
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** One entry found under a directory. Paths are relative and use `/`. */
+export interface FoundFile {
+  readonly path: string;
+  /** `symlink` is a link to a file; links to directories are reported but never walked into. */
+  readonly kind: 'file' | 'symlink' | 'symlink-to-directory';
+}
+
+/** Splits a pattern or path into segments, ignoring `./`, empty segments and a trailing `/`. */
+export function segments(p: string): string[] {
+  return p.split('/').filter((s) => s !== '' && s !== '.');
+}
+
+/** True when the segment contains a glob character. */
+export function hasGlob(segment: string): boolean {
+  return /[*?]/.test(segment);
+}
+
+/** Whether a relative path (with `/`) matches a pattern. */
+export function matchesGlob(pattern: string, relativePath: string): boolean {
+  return matchSegments(segments(pattern), segments(relativePath), 0, 0);
+}
+
+function matchSegments(pattern: readonly string[], parts: readonly string[], pi: number, si: number): boolean {
+  while (pi < pattern.length) {
+    const seg = pattern[pi] as string;
+    if (seg === '**') {
+      // `**` takes zero or more whole segments; try every split.
+      for (let k = si; k <= parts.length; k++) {
+        if (matchSegments(pattern, parts, pi + 1, k)) return true;
+      }
+      return false;
+    }
+    const part = parts[si];
+    if (part === undefined || !segmentRegExp(seg).test(part)) return false;
+    pi++;
+    si++;
+  }
+  return si === parts.length;
+}
+
+const segmentCache = new Map<string, RegExp>();
+
+function segmentRegExp(seg: string): RegExp {
+  let re = segmentCache.get(seg);
+  if (re === undefined) {
+    const body = seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    re = new RegExp(`^${body}$`);
+    segmentCache.set(seg, re);
+  }
+  return re;
+}
+
+/**
+ * Every file under `root` matching any of `patterns`, sorted. Only the part of
+ * the tree below each pattern's literal prefix is walked, so `.npm-cache/**\/*`
+ * does not read all of node_modules.
+ */
+export function findFiles(root: string, patterns: readonly string[]): FoundFile[] {
+  const found = new Map<string, FoundFile>();
+  for (const pattern of patterns) {
+    const segs = segments(pattern);
+    const firstGlob = segs.findIndex(hasGlob);
+    const prefix = firstGlob === -1 ? segs : segs.slice(0, firstGlob);
+    for (const file of walk(root, prefix.join('/'))) {
+      if (!found.has(file.path) && matchesGlob(pattern, file.path)) found.set(file.path, file);
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Directories directly matching a pattern such as `my-build*` (relative to root). */
+export function findDirectories(root: string, pattern: string): string[] {
+  const segs = segments(pattern);
+  let current: string[] = [''];
+  for (const seg of segs) {
+    const next: string[] = [];
+    for (const dir of current) {
+      if (!hasGlob(seg)) {
+        const candidate = dir === '' ? seg : `${dir}/${seg}`;
+        if (isDirectory(path.join(root, candidate))) next.push(candidate);
+        continue;
+      }
+      for (const entry of safeReaddir(path.join(root, dir))) {
+        const candidate = dir === '' ? entry : `${dir}/${entry}`;
+        if (segmentRegExp(seg).test(entry) && isDirectory(path.join(root, candidate))) next.push(candidate);
+      }
+    }
+    current = next;
+  }
+  return current.sort();
+}
+
+/** Files (and links) below `root/start`; `start` may name a single file. */
+function* walk(root: string, start: string): Generator<FoundFile> {
+  const abs = path.join(root, start);
+  let stat;
+  try {
+    stat = lstatSync(abs);
+  } catch {
+    return; // Nothing there: the pattern simply matches nothing.
+  }
+  if (stat.isSymbolicLink()) {
+    yield { path: start, kind: isDirectory(abs) ? 'symlink-to-directory' : 'symlink' };
+  } else if (stat.isFile()) {
+    yield { path: start, kind: 'file' };
+  } else if (stat.isDirectory()) {
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      yield* walk(root, start === '' ? entry.name : `${start}/${entry.name}`);
+    }
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,512 @@
+// The CodeBuild emulator: runs a repo's real buildspec.yml against a clean copy
+// of its working tree, with CodeBuild's variables and phase transitions, and
+// collects the artifact, the reports and the cache as CodeBuild would upload them.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { parseBuildspec, PHASE_NAMES, type Buildspec, type BuildspecPhase, type OnFailure, type PhaseName } from './buildspec';
+import { buildEnv, codeBuildVariables, PROJECT_NAME, regionFrom } from './env';
+import { BuildspecError, type BuildspecProblem } from './errors';
+import { segments } from './glob';
+import { BuildLog } from './log';
+import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
+import { BuildShell } from './shell';
+import { copyWorkingTree, readSourceVersion, type SourceVersion } from './source';
+
+export interface BuildOptions {
+  /** Repo root whose working tree is copied (committed + uncommitted files, not the git-ignored ones). */
+  readonly sourceRoot: string;
+  /** Work dir for this build (the rehearsal uses <repo>/.rehearsal/build). Wiped and recreated per build, except the cache dir. */
+  readonly workDir: string;
+  /** Path of the buildspec relative to sourceRoot. @default 'buildspec.yml' */
+  readonly buildspecPath?: string;
+  /**
+   * The environment of the process starting the build; the CLI passes
+   * `process.env`. Only an allow-list of it reaches the build (see
+   * PARENT_ENV_ALLOW_LIST), and AWS_REGION picks the region of the fake ARN.
+   */
+  readonly parentEnv: Readonly<Record<string, string | undefined>>;
+  /**
+   * Extra variables layered over the buildspec's env.variables, like values
+   * given to start-build. A name listed under env.parameter-store or
+   * env.secrets-manager is satisfied by an override. Names are logged, values never.
+   */
+  readonly envOverrides?: Readonly<Record<string, string>>;
+  /** The emulated S3 cache; outlives builds. @default <workDir>/../cache */
+  readonly cacheDir?: string;
+  /** Where progress lines go (phase start/end with duration, commands). @default process.stderr */
+  readonly progress?: (line: string) => void;
+  /** Also echo every line of command output to `progress`. Output always goes to <workDir>/build.log. @default false */
+  readonly verbose?: boolean;
+  /** The Node.js version install.runtime-versions.nodejs is checked against. @default process.versions.node */
+  readonly nodeVersion?: string;
+}
+
+/** The buildspec phases plus UPLOAD_ARTIFACTS, which CodeBuild reports as a phase too. */
+export type BuildPhaseName = PhaseName | 'upload_artifacts';
+export type PhaseStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+
+export interface PhaseResult {
+  readonly name: BuildPhaseName;
+  readonly status: PhaseStatus;
+  readonly durationMs: number;
+  /** The first command that failed in this phase (from `commands`, else from `finally`). */
+  readonly failedCommand?: string;
+  readonly exitCode?: number;
+}
+
+export interface BuildResult {
+  readonly succeeded: boolean;
+  readonly phases: readonly PhaseResult[];
+  /** Directory holding the collected primary artifact, laid out as CodeBuild would upload it. */
+  readonly artifactDir: string | undefined;
+  /** Report files collected per report group name (absolute paths under <workDir>/reports). */
+  readonly reports: Readonly<Record<string, readonly string[]>>;
+  readonly logFile: string;
+  readonly resolvedSourceVersion: string;
+  readonly buildId: string;
+  readonly buildNumber: number;
+}
+
+/** Kept when the work dir is wiped, so CODEBUILD_BUILD_NUMBER keeps counting. */
+const BUILD_NUMBER_FILE = '.build-number';
+/** Output lines shown under a failed command, as the issue asks. */
+const FAILURE_TAIL_LINES = 30;
+
+/**
+ * Runs the buildspec in a fresh copy of the working tree.
+ *
+ * A failing command does not throw: it fails its phase and the result says so.
+ *
+ * @throws BuildspecError when the buildspec is invalid or needs what only AWS
+ *   has (Parameter Store, Secrets Manager, a cache outside the source dir).
+ * @throws Error when the source cannot be read (no git, no commit yet).
+ */
+export async function runBuildspec(options: BuildOptions): Promise<BuildResult> {
+  const sourceRoot = path.resolve(options.sourceRoot);
+  const workDir = path.resolve(options.workDir);
+  const cacheDir = path.resolve(options.cacheDir ?? path.join(workDir, '..', 'cache'));
+  assertWorkDirIsSafe(sourceRoot, workDir);
+
+  const source = readSourceVersion(sourceRoot);
+  const buildNumber = resetWorkDir(workDir, cacheDir);
+  const log = new BuildLog(path.join(workDir, 'build.log'));
+  try {
+    const build = new Build({ ...options, sourceRoot, workDir, cacheDir, source, buildNumber, log });
+    return await build.run();
+  } finally {
+    log.close();
+  }
+}
+
+interface BuildContext extends BuildOptions {
+  readonly cacheDir: string;
+  readonly source: SourceVersion;
+  readonly buildNumber: number;
+  readonly log: BuildLog;
+}
+
+/** One build's state, so each step reads as a short method. */
+class Build {
+  private readonly srcDir: string;
+  private readonly buildId = `${PROJECT_NAME}:${randomUUID()}`;
+  private readonly startTimeMs = Date.now();
+  private readonly progress: (line: string) => void;
+  private verboseBuffer = '';
+
+  constructor(private readonly ctx: BuildContext) {
+    this.srcDir = path.join(ctx.workDir, 'src');
+    this.progress = ctx.progress ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  async run(): Promise<BuildResult> {
+    const spec = this.downloadSource();
+    const shell = this.startShell(spec);
+    if (spec.cache?.restore === true) this.restoreCache();
+
+    const phases: PhaseResult[] = [];
+    let succeeding = true;
+    let finalizing = false;
+    for (const name of PHASE_NAMES) {
+      if (finalizing) {
+        phases.push(this.skipped(name));
+        continue;
+      }
+      const result = await this.runPhase(shell, name, spec.phases[name], succeeding);
+      phases.push(result);
+      if (result.status === 'FAILED') {
+        succeeding = false;
+        finalizing = stopsBuild(name, spec.phases[name]?.onFailure);
+      }
+    }
+
+    let artifactDir: string | undefined;
+    let reports: Record<string, string[]> = {};
+    if (finalizing) {
+      phases.push(this.skipped('upload_artifacts'));
+    } else {
+      const upload = this.uploadArtifacts(spec);
+      phases.push(upload.result);
+      artifactDir = upload.artifactDir;
+      reports = upload.reports;
+    }
+
+    const succeeded = phases.every((p) => p.status !== 'FAILED');
+    this.say(`${succeeded ? 'SUCCEEDED' : 'FAILED'} in ${seconds(Date.now() - this.startTimeMs)} (build #${this.ctx.buildNumber}, log: ${this.ctx.log.file})`);
+    this.ctx.log.line(`Build ${succeeded ? 'SUCCEEDED' : 'FAILED'}`);
+    return {
+      succeeded,
+      phases,
+      artifactDir,
+      reports,
+      logFile: this.ctx.log.file,
+      resolvedSourceVersion: this.ctx.source.commit,
+      buildId: this.buildId,
+      buildNumber: this.ctx.buildNumber,
+    };
+  }
+
+  // --- DOWNLOAD_SOURCE ---------------------------------------------------
+
+  private downloadSource(): Buildspec {
+    const { source, sourceRoot } = this.ctx;
+    const copy = copyWorkingTree(sourceRoot, this.srcDir, [this.ctx.workDir, this.ctx.cacheDir]);
+    this.say(
+      `source ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
+        `${plural(copy.copied, 'file')} copied to ${this.srcDir}`,
+    );
+    for (const skipped of copy.skipped) this.say(`note: ${skipped} is not a file (a git submodule?) and was not copied`);
+    this.ctx.log.line(`Source: ${sourceRoot} at ${source.commit}${source.dirty ? ' (dirty)' : ''}, ${plural(copy.copied, 'file')}`);
+
+    const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
+    const file = path.join(this.srcDir, buildspecPath);
+    if (!existsSync(file)) {
+      throw new BuildspecError(buildspecPath, [
+        { key: '(file)', problem: `not found in the copied working tree; is it committed, or at least not git-ignored?` },
+      ]);
+    }
+    const spec = parseBuildspec(readFileSync(file, 'utf8'), { fileName: buildspecPath });
+    const problems = localLimitations(spec, this.ctx.envOverrides ?? {}, this.srcDir);
+    if (problems.length > 0) throw new BuildspecError(buildspecPath, problems);
+
+    for (const { key, reason } of spec.notEmulated) this.say(`note: ${key} is not emulated locally: ${reason}`);
+    if (spec.env.shell === '/bin/sh') this.say('note: env.shell /bin/sh: the rehearsal runs every command in bash');
+    return spec;
+  }
+
+  private startShell(spec: Buildspec): BuildShell {
+    const overrides = this.ctx.envOverrides ?? {};
+    const names = Object.keys(overrides);
+    if (names.length > 0) this.say(`local overrides: ${names.sort().join(', ')} (values not shown)`);
+
+    const { env, reservedIgnored } = buildEnv({
+      parentEnv: this.ctx.parentEnv,
+      sourceRoot: this.ctx.sourceRoot,
+      codeBuild: codeBuildVariables({
+        srcDir: this.srcDir,
+        buildId: this.buildId,
+        buildNumber: this.ctx.buildNumber,
+        region: regionFrom(this.ctx.parentEnv),
+        commit: this.ctx.source.commit,
+        startTimeMs: this.startTimeMs,
+      }),
+      // Parameter Store and Secrets Manager names only get here through an
+      // override (localLimitations rejected the rest), which the next layer sets.
+      buildspecVariables: spec.env.variables,
+      overrides,
+    });
+    for (const name of reservedIgnored) {
+      this.say(`warning: ${name} is not set: the CODEBUILD_ prefix is reserved for CodeBuild's own variables`);
+    }
+    return new BuildShell({
+      env,
+      cwd: this.srcDir,
+      stateDir: this.ctx.workDir,
+      tailLines: FAILURE_TAIL_LINES,
+      onOutput: (text) => this.commandOutput(text),
+    });
+  }
+
+  private restoreCache(): void {
+    const restored = restoreCache(this.ctx.cacheDir, this.srcDir);
+    this.say(restored === 0 ? `cache: nothing to restore from ${this.ctx.cacheDir}` : `cache: restored ${plural(restored, 'file')}`);
+    this.ctx.log.line(`Restored ${restored} cached files from ${this.ctx.cacheDir}`);
+  }
+
+  // --- INSTALL … POST_BUILD ----------------------------------------------
+
+  private async runPhase(
+    shell: BuildShell,
+    name: PhaseName,
+    phase: BuildspecPhase | undefined,
+    succeedingAtStart: boolean,
+  ): Promise<PhaseResult> {
+    const start = Date.now();
+    this.say(`${name} started`);
+    this.ctx.log.line(`Entering phase ${name.toUpperCase()}`);
+    if (phase !== undefined && name === 'install') this.checkRuntimeVersions(phase, shell);
+
+    let succeeding = succeedingAtStart;
+    let failure: { command: string; exitCode: number } | undefined;
+    for (const command of phase?.commands ?? []) {
+      const exitCode = await this.runCommand(shell, command, succeeding);
+      if (exitCode !== 0) {
+        // The reference: the remaining commands are skipped, `finally` still runs.
+        // The build is failing from here on, so `finally` sees CODEBUILD_BUILD_SUCCEEDING=0.
+        failure = { command, exitCode };
+        succeeding = false;
+        break;
+      }
+    }
+    for (const command of phase?.finally ?? []) {
+      const exitCode = await this.runCommand(shell, command, succeeding);
+      if (exitCode !== 0) {
+        failure ??= { command, exitCode };
+        break;
+      }
+    }
+
+    const status: PhaseStatus = failure === undefined ? 'SUCCEEDED' : 'FAILED';
+    const durationMs = Date.now() - start;
+    this.say(`${name} ... ${status} (${seconds(durationMs)})`);
+    this.ctx.log.line(`Phase complete: ${name.toUpperCase()} State: ${status}`);
+    return failure === undefined
+      ? { name, status, durationMs }
+      : { name, status, durationMs, failedCommand: failure.command, exitCode: failure.exitCode };
+  }
+
+  private async runCommand(shell: BuildShell, command: string, succeeding: boolean): Promise<number> {
+    this.say(`  $ ${firstLine(command)}`);
+    this.ctx.log.line(`Running command ${command}`);
+    const outcome = await shell.run(command, { CODEBUILD_BUILD_SUCCEEDING: succeeding ? '1' : '0' });
+    this.flushVerbose();
+    if (outcome.exitCode !== 0) {
+      this.ctx.log.line(`Command did not exit successfully ${command} exit status ${outcome.exitCode}`);
+      this.say(`  command failed with exit code ${outcome.exitCode}: ${firstLine(command)}`);
+      // With --verbose the output has just scrolled by; otherwise show its end here.
+      if (this.ctx.verbose !== true) {
+        for (const line of outcome.tail) this.say(`  | ${line}`);
+      }
+    }
+    return outcome.exitCode;
+  }
+
+  /**
+   * CodeBuild installs the requested runtime; the rehearsal uses whatever Node.js
+   * runs it, so it only warns when the major version differs.
+   */
+  private checkRuntimeVersions(phase: BuildspecPhase, shell: BuildShell): void {
+    const local = this.ctx.nodeVersion ?? process.versions.node;
+    for (const [runtime, requested] of Object.entries(phase.runtimeVersions)) {
+      if (runtime !== 'nodejs') {
+        this.say(`note: runtime-versions ${runtime}: ${requested} is not checked locally`);
+        continue;
+      }
+      // A runtime version may name a variable ("$NODE_MAJOR").
+      const value = requested.replace(/^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/, (_m, name: string) => shell.currentEnv[name] ?? '');
+      const wanted = /^(\d+)/.exec(value)?.[1];
+      const have = /^v?(\d+)/.exec(local)?.[1];
+      if (wanted === undefined) {
+        this.say(`note: runtime-versions nodejs: ${requested} cannot be compared with the local Node.js ${local}`);
+      } else if (wanted !== have) {
+        this.say(
+          `warning: runtime-versions nodejs: ${requested} asks for Node.js ${wanted}, this machine runs ${local}; ` +
+            'the build continues with the local one',
+        );
+      }
+    }
+  }
+
+  // --- UPLOAD_ARTIFACTS ----------------------------------------------------
+
+  /**
+   * "The UPLOAD_ARTIFACTS phase is always attempted, even if the BUILD phase fails."
+   * https://docs.aws.amazon.com/codebuild/latest/userguide/view-build-details-phases.html
+   *
+   * Reports and the cache are collected here too. The reference does not say
+   * whether CodeBuild saves the S3 cache of a failed build; the rehearsal saves
+   * it whenever this phase runs, i.e. unless install or pre_build stopped the
+   * build, so a failing test run still warms the next one.
+   */
+  private uploadArtifacts(spec: Buildspec): { result: PhaseResult; artifactDir: string | undefined; reports: Record<string, string[]> } {
+    const start = Date.now();
+    this.say('upload_artifacts started');
+    this.ctx.log.line('Entering phase UPLOAD_ARTIFACTS');
+    let failure: string | undefined;
+    let artifactDir: string | undefined;
+
+    if (spec.artifacts !== undefined) {
+      const out = path.join(this.ctx.workDir, 'artifact');
+      const collected = collectArtifacts(this.srcDir, spec.artifacts, out);
+      for (const warning of collected.warnings) this.say(`  warning: ${warning}`);
+      if (collected.files.length === 0) {
+        // CodeBuild fails the phase, and so the build, with this message.
+        failure = 'no matching artifact paths found';
+        this.say(`  artifact: ${failure}`);
+      } else {
+        artifactDir = out;
+        this.say(`  artifact: ${plural(collected.files.length, 'file')} in ${out}`);
+      }
+    }
+
+    const reports: Record<string, string[]> = {};
+    for (const [group, groupSpec] of Object.entries(spec.reports)) {
+      const out = path.join(this.ctx.workDir, 'reports', safeDirName(group));
+      const collected = collectReports(this.srcDir, groupSpec, out);
+      if (collected.files.length === 0) {
+        this.say(`  warning: report group ${group}: no report files matched`);
+        continue;
+      }
+      reports[group] = collected.files.map((f) => path.join(out, f));
+      this.say(`  report ${group} (${groupSpec.fileFormat}): ${plural(collected.files.length, 'file')}`);
+    }
+
+    if (spec.cache?.save === true) {
+      const saved = saveCache(this.srcDir, spec.cache, this.ctx.cacheDir);
+      this.say(`  cache: saved ${plural(saved, 'file')} to ${this.ctx.cacheDir}`);
+    }
+
+    const status: PhaseStatus = failure === undefined ? 'SUCCEEDED' : 'FAILED';
+    const durationMs = Date.now() - start;
+    this.say(`upload_artifacts ... ${status} (${seconds(durationMs)})`);
+    this.ctx.log.line(`Phase complete: UPLOAD_ARTIFACTS State: ${status}${failure === undefined ? '' : ` Message: ${failure}`}`);
+    return { result: { name: 'upload_artifacts', status, durationMs }, artifactDir, reports };
+  }
+
+  // --- output --------------------------------------------------------------
+
+  private skipped(name: BuildPhaseName): PhaseResult {
+    this.say(`${name} ... SKIPPED`);
+    return { name, status: 'SKIPPED', durationMs: 0 };
+  }
+
+  private say(line: string): void {
+    this.progress(`[build] ${line}`);
+  }
+
+  private commandOutput(text: string): void {
+    this.ctx.log.output(text);
+    if (this.ctx.verbose !== true) return;
+    const lines = (this.verboseBuffer + text).split('\n');
+    this.verboseBuffer = lines.pop() ?? '';
+    for (const line of lines) this.say(`  | ${line}`);
+  }
+
+  private flushVerbose(): void {
+    if (this.verboseBuffer !== '') this.say(`  | ${this.verboseBuffer}`);
+    this.verboseBuffer = '';
+  }
+}
+
+/**
+ * Whether a failed phase ends the build, skipping the later phases and
+ * UPLOAD_ARTIFACTS. `on-failure: ABORT` aborts and `CONTINUE` goes on to the
+ * next phase. Without it the build phase transitions apply: a failure in
+ * INSTALL or PRE_BUILD goes straight to FINALIZING ("if a command fails during
+ * the install phase, none of the commands in the pre_build, build, and
+ * post_build phases are run"), while a failed BUILD still runs POST_BUILD and
+ * a failed POST_BUILD still runs UPLOAD_ARTIFACTS.
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.phases.on-failure
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/view-build-details-phases.html
+ */
+export function stopsBuild(phase: PhaseName, onFailure: OnFailure | undefined): boolean {
+  if (onFailure === 'CONTINUE') return false;
+  if (onFailure === 'ABORT') return true;
+  return phase === 'install' || phase === 'pre_build';
+}
+
+/**
+ * What the buildspec asks for that only AWS (or a shared build host) can give.
+ * Checked before any command runs, so a rehearsal fails in seconds, not after `npm ci`.
+ */
+function localLimitations(spec: Buildspec, overrides: Readonly<Record<string, string>>, srcDir: string): BuildspecProblem[] {
+  const problems: BuildspecProblem[] = [];
+  const needsAws = (section: string, service: string, names: readonly string[]) => {
+    for (const name of names) {
+      if (name in overrides) continue;
+      problems.push({
+        key: `env.${section}.${name}`,
+        problem: `is read from ${service}, which needs an AWS account; the local rehearsal does not support it. Pass a local value for ${name} as an override instead.`,
+      });
+    }
+  };
+  needsAws('parameter-store', 'AWS Systems Manager Parameter Store', Object.keys(spec.env.parameterStore));
+  needsAws('secrets-manager', 'AWS Secrets Manager', Object.keys(spec.env.secretsManager));
+
+  spec.cache?.paths.forEach((p, i) => {
+    if (!staysInside(srcDir, p)) {
+      problems.push({
+        key: `cache.paths[${i}]`,
+        problem:
+          `${p} is outside the source directory. Locally the cache only covers paths inside the build's copy of the source, ` +
+          'so a rehearsal never reads or overwrites files elsewhere on your machine. Point the tool at a directory in the source ' +
+          '(e.g. npm_config_cache=$CODEBUILD_SRC_DIR/.npm-cache) and cache that (.npm-cache/**/*).',
+      });
+    }
+  });
+  const fileSets: [string, { files: readonly string[]; baseDirectory: string | undefined }][] = [
+    ...(spec.artifacts === undefined ? [] : [['artifacts', spec.artifacts] as [string, typeof spec.artifacts]]),
+    ...Object.entries(spec.reports).map(([group, g]) => [`reports.${group}`, g] as [string, typeof g]),
+  ];
+  for (const [key, set] of fileSets) {
+    if (set.baseDirectory !== undefined && !staysInside(srcDir, set.baseDirectory)) {
+      problems.push({ key: `${key}.base-directory`, problem: `${set.baseDirectory} is outside the source directory` });
+    }
+    set.files.forEach((f, i) => {
+      if (!staysInside(srcDir, f)) problems.push({ key: `${key}.files[${i}]`, problem: `${f} is outside the base directory` });
+    });
+  }
+  return problems;
+}
+
+/** A relative pattern that never climbs out with `..` (and is not absolute or under ~). */
+function staysInside(root: string, pattern: string): boolean {
+  if (path.isAbsolute(pattern) || pattern.startsWith('~')) return pattern === root || pattern.startsWith(`${root}/`);
+  let depth = 0;
+  for (const seg of segments(pattern)) {
+    depth += seg === '..' ? -1 : 1;
+    if (depth < 0) return false;
+  }
+  return true;
+}
+
+/** Refuses work dirs whose wiping would delete the source (a mistyped option must not cost a checkout). */
+function assertWorkDirIsSafe(sourceRoot: string, workDir: string): void {
+  if (sourceRoot === workDir || sourceRoot.startsWith(`${workDir}${path.sep}`) || workDir === path.parse(workDir).root) {
+    throw new Error(`workDir ${workDir} contains the source ${sourceRoot}; it is wiped before each build, so pick a directory of its own`);
+  }
+}
+
+/** Empties the work dir except the build counter and the cache, and returns this build's number. */
+function resetWorkDir(workDir: string, cacheDir: string): number {
+  mkdirSync(workDir, { recursive: true });
+  const counter = path.join(workDir, BUILD_NUMBER_FILE);
+  const previous = existsSync(counter) ? Number.parseInt(readFileSync(counter, 'utf8'), 10) : 0;
+  for (const entry of readdirSync(workDir)) {
+    const abs = path.join(workDir, entry);
+    if (entry === BUILD_NUMBER_FILE || cacheDir === abs || cacheDir.startsWith(`${abs}${path.sep}`)) continue;
+    rmSync(abs, { recursive: true, force: true });
+  }
+  const buildNumber = (Number.isFinite(previous) ? previous : 0) + 1;
+  writeFileSync(counter, `${buildNumber}\n`);
+  return buildNumber;
+}
+
+/** Report group names may be ARNs; keep them readable but safe as one directory name. */
+function safeDirName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+function firstLine(command: string): string {
+  const lines = command.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]} …` : (lines[0] ?? '');
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

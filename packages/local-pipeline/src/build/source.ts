@@ -1,0 +1,86 @@
+// DOWNLOAD_SOURCE, locally: a clean copy of the working tree.
+//
+// CodeBuild builds a commit. Locally the rehearsal builds what you are about to
+// commit: tracked files as they are on disk plus new files git does not ignore.
+// Ignored files (node_modules, .turbo, .rehearsal, .env…) never reach the
+// copy, so the build starts as clean as CodeBuild's does.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+
+export interface SourceVersion {
+  /** `git rev-parse HEAD`: what CODEBUILD_RESOLVED_SOURCE_VERSION is set to. */
+  readonly commit: string;
+  /** Uncommitted or untracked (not ignored) changes are present, and will be built. */
+  readonly dirty: boolean;
+}
+
+export interface CopyResult {
+  readonly copied: number;
+  /** Tracked files deleted from the working tree: not copied, as a commit of the tree would not have them. */
+  readonly deleted: number;
+  /** Git submodules and other entries that are neither files nor links. */
+  readonly skipped: readonly string[];
+}
+
+/** Reads HEAD and whether the working tree differs from it. */
+export function readSourceVersion(sourceRoot: string): SourceVersion {
+  let commit: string;
+  try {
+    commit = git(sourceRoot, ['rev-parse', '--verify', 'HEAD']).trim();
+  } catch (error) {
+    throw new Error(
+      `${sourceRoot} has no commit to build (git rev-parse HEAD failed). Commit once, then run the rehearsal again.`,
+      { cause: error },
+    );
+  }
+  const dirty = git(sourceRoot, ['status', '--porcelain', '--untracked-files=normal']).trim() !== '';
+  return { commit, dirty };
+}
+
+/**
+ * Copies committed and uncommitted, not ignored files from `sourceRoot` into
+ * `destination`, keeping file modes (hook scripts stay executable) and
+ * symbolic links. Paths under `exclude` (the rehearsal's own directories, in
+ * case they are not git-ignored) are never copied, so a build can never copy
+ * itself.
+ */
+export function copyWorkingTree(sourceRoot: string, destination: string, exclude: readonly string[]): CopyResult {
+  const listing = git(sourceRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  // An unmerged file is listed once per stage; copy it once.
+  const files = [...new Set(listing.split('\0').filter((f) => f !== ''))];
+  const excluded = exclude.map((dir) => path.relative(sourceRoot, dir)).filter((rel) => rel !== '' && !rel.startsWith('..'));
+
+  let copied = 0;
+  let deleted = 0;
+  const skipped: string[] = [];
+  for (const file of files) {
+    if (excluded.some((dir) => file === dir || file.startsWith(`${dir}/`))) continue;
+    const from = path.join(sourceRoot, file);
+    const to = path.join(destination, file);
+    let stat;
+    try {
+      stat = lstatSync(from);
+    } catch {
+      deleted++;
+      continue;
+    }
+    if (stat.isSymbolicLink()) {
+      mkdirSync(path.dirname(to), { recursive: true });
+      symlinkSync(readlinkSync(from), to);
+    } else if (stat.isFile()) {
+      mkdirSync(path.dirname(to), { recursive: true });
+      // copyFile keeps the mode bits, so executable scripts stay executable.
+      copyFileSync(from, to);
+    } else {
+      skipped.push(file);
+      continue;
+    }
+    copied++;
+  }
+  return { copied, deleted, skipped };
+}
+
+function git(cwd: string, args: readonly string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}
