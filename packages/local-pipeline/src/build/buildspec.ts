@@ -101,7 +101,9 @@ export interface ParseBuildspecOptions {
   readonly fileName?: string;
 }
 
-type Path = readonly (string | number)[];
+/** A key's path in the buildspec: `['phases', 'build', 'commands', 2]`. */
+export type KeyPath = readonly (string | number)[];
+type Path = KeyPath;
 
 const TOP_LEVEL_KEYS = ['version', 'run-as', 'env', 'proxy', 'batch', 'phases', 'reports', 'artifacts', 'cache'];
 const ENV_KEYS = ['shell', 'variables', 'parameter-store', 'secrets-manager', 'exported-variables', 'git-credential-helper'];
@@ -134,7 +136,7 @@ export function parseBuildspec(text: string, options: ParseBuildspecOptions = {}
   if (doc.errors.length > 0) {
     throw new BuildspecError(
       fileName,
-      doc.errors.map((e) => ({ key: '(yaml)', line: e.linePos?.[0].line, problem: e.message })),
+      doc.errors.map((e) => ({ key: '(yaml)', line: lineCounter.linePos(e.pos[0]).line, problem: e.message })),
     );
   }
   const reader = new Reader(doc, lineCounter);
@@ -440,32 +442,45 @@ class Reader {
     this.problems.push({ key: keyName(path), line: this.lineOf(path), problem });
   }
 
-  /** The line of the deepest key of `path` present in the document (a key's own line, not its value's). */
   private lineOf(path: Path): number | undefined {
-    let node: unknown = this.doc.contents;
-    let line = this.rangeLine(node);
-    for (const step of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && p.key.value === step);
-        if (pair === undefined) break;
-        line = this.rangeLine(pair.key) ?? line;
-        node = pair.value;
-      } else if (isSeq(node) && typeof step === 'number') {
-        const item: unknown = node.items[step];
-        if (item === undefined) break;
-        line = this.rangeLine(item) ?? line;
-        node = item;
-      } else {
-        break;
-      }
-    }
-    return line;
+    return lineOfPath(this.doc, this.lineCounter, path);
   }
+}
 
-  private rangeLine(node: unknown): number | undefined {
+/**
+ * Finds the line of a key in buildspec text, for problems found after parsing
+ * (the runner's local limitations). Key paths as in errors: `['cache', 'paths', 0]`.
+ */
+export function keyLocator(text: string): (path: Path) => number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { schema: 'failsafe', lineCounter });
+  return (path) => lineOfPath(doc, lineCounter, path);
+}
+
+/** The line of the deepest key of `path` present in the document (a key's own line, not its value's). */
+function lineOfPath(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {
+  const rangeLine = (node: unknown): number | undefined => {
     const range = (node as { range?: readonly number[] } | null | undefined)?.range;
-    return range?.[0] === undefined ? undefined : this.lineCounter.linePos(range[0]).line;
+    return range?.[0] === undefined ? undefined : lineCounter.linePos(range[0]).line;
+  };
+  let node: unknown = doc.contents;
+  let line = rangeLine(node);
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === step);
+      if (pair === undefined) break;
+      line = rangeLine(pair.key) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof step === 'number') {
+      const item: unknown = node.items[step];
+      if (item === undefined) break;
+      line = rangeLine(item) ?? line;
+      node = item;
+    } else {
+      break;
+    }
   }
+  return line;
 }
 
 function isReportFileFormat(value: string): value is ReportFileFormat {
@@ -473,7 +488,7 @@ function isReportFileFormat(value: string): value is ReportFileFormat {
 }
 
 /** `['phases', 'build', 'commands', 2]` → `phases.build.commands[2]`. */
-function keyName(path: Path): string {
+export function keyName(path: Path): string {
   if (path.length === 0) return '(top level)';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }

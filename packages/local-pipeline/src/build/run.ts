@@ -5,7 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseBuildspec, PHASE_NAMES, type Buildspec, type BuildspecPhase, type OnFailure, type PhaseName } from './buildspec';
+import {
+  keyLocator,
+  keyName,
+  parseBuildspec,
+  PHASE_NAMES,
+  type Buildspec,
+  type BuildspecPhase,
+  type FileSetSpec,
+  type KeyPath,
+  type OnFailure,
+  type PhaseName,
+} from './buildspec';
 import { buildEnv, codeBuildVariables, PROJECT_NAME, regionFrom } from './env';
 import { BuildspecError, type BuildspecProblem } from './errors';
 import { segments } from './glob';
@@ -186,8 +197,9 @@ class Build {
         { key: '(file)', problem: `not found in the copied working tree; is it committed, or at least not git-ignored?` },
       ]);
     }
-    const spec = parseBuildspec(readFileSync(file, 'utf8'), { fileName: buildspecPath });
-    const problems = localLimitations(spec, this.ctx.envOverrides ?? {}, this.srcDir);
+    const text = readFileSync(file, 'utf8');
+    const spec = parseBuildspec(text, { fileName: buildspecPath });
+    const problems = localLimitations(spec, text, this.ctx.envOverrides ?? {}, this.srcDir);
     if (problems.length > 0) throw new BuildspecError(buildspecPath, problems);
 
     for (const { key, reason } of spec.notEmulated) this.say(`note: ${key} is not emulated locally: ${reason}`);
@@ -420,41 +432,48 @@ export function stopsBuild(phase: PhaseName, onFailure: OnFailure | undefined): 
  * What the buildspec asks for that only AWS (or a shared build host) can give.
  * Checked before any command runs, so a rehearsal fails in seconds, not after `npm ci`.
  */
-function localLimitations(spec: Buildspec, overrides: Readonly<Record<string, string>>, srcDir: string): BuildspecProblem[] {
+function localLimitations(
+  spec: Buildspec,
+  text: string,
+  overrides: Readonly<Record<string, string>>,
+  srcDir: string,
+): BuildspecProblem[] {
+  const locate = keyLocator(text);
   const problems: BuildspecProblem[] = [];
+  const add = (path: KeyPath, problem: string) => problems.push({ key: keyName(path), line: locate(path), problem });
+
   const needsAws = (section: string, service: string, names: readonly string[]) => {
     for (const name of names) {
       if (name in overrides) continue;
-      problems.push({
-        key: `env.${section}.${name}`,
-        problem: `is read from ${service}, which needs an AWS account; the local rehearsal does not support it. Pass a local value for ${name} as an override instead.`,
-      });
+      add(
+        ['env', section, name],
+        `is read from ${service}, which needs an AWS account; the local rehearsal does not support it. Pass a local value for ${name} as an override instead.`,
+      );
     }
   };
   needsAws('parameter-store', 'AWS Systems Manager Parameter Store', Object.keys(spec.env.parameterStore));
   needsAws('secrets-manager', 'AWS Secrets Manager', Object.keys(spec.env.secretsManager));
 
   spec.cache?.paths.forEach((p, i) => {
-    if (!staysInside(srcDir, p)) {
-      problems.push({
-        key: `cache.paths[${i}]`,
-        problem:
-          `${p} is outside the source directory. Locally the cache only covers paths inside the build's copy of the source, ` +
-          'so a rehearsal never reads or overwrites files elsewhere on your machine. Point the tool at a directory in the source ' +
-          '(e.g. npm_config_cache=$CODEBUILD_SRC_DIR/.npm-cache) and cache that (.npm-cache/**/*).',
-      });
-    }
+    if (staysInside(srcDir, p)) return;
+    add(
+      ['cache', 'paths', i],
+      `${p} is outside the source directory. Locally the cache only covers paths inside the build's copy of the source, ` +
+        'so a rehearsal never reads or overwrites files elsewhere on your machine. Point the tool at a directory in the source ' +
+        '(e.g. npm_config_cache=$CODEBUILD_SRC_DIR/.npm-cache) and cache that (.npm-cache/**/*).',
+    );
   });
-  const fileSets: [string, { files: readonly string[]; baseDirectory: string | undefined }][] = [
-    ...(spec.artifacts === undefined ? [] : [['artifacts', spec.artifacts] as [string, typeof spec.artifacts]]),
-    ...Object.entries(spec.reports).map(([group, g]) => [`reports.${group}`, g] as [string, typeof g]),
+
+  const fileSets: [KeyPath, FileSetSpec][] = [
+    ...(spec.artifacts === undefined ? [] : [[['artifacts'], spec.artifacts] as [KeyPath, FileSetSpec]]),
+    ...Object.entries(spec.reports).map(([group, g]) => [['reports', group], g] as [KeyPath, FileSetSpec]),
   ];
   for (const [key, set] of fileSets) {
     if (set.baseDirectory !== undefined && !staysInside(srcDir, set.baseDirectory)) {
-      problems.push({ key: `${key}.base-directory`, problem: `${set.baseDirectory} is outside the source directory` });
+      add([...key, 'base-directory'], `${set.baseDirectory} is outside the source directory`);
     }
     set.files.forEach((f, i) => {
-      if (!staysInside(srcDir, f)) problems.push({ key: `${key}.files[${i}]`, problem: `${f} is outside the base directory` });
+      if (!staysInside(srcDir, f)) add([...key, 'files', i], `${f} is outside the base directory`);
     });
   }
   return problems;
