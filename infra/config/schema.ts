@@ -1,0 +1,176 @@
+import { configKeys, SERVICE_NAME } from '@conveyor/config';
+import { z } from 'zod';
+
+/**
+ * The deploy config's shape, defaults and rules. `deploy-config.ts` holds the
+ * values; this file says what they may be. `parseDeployConfig` is called once,
+ * from `bin/app.ts`, and everything below it receives the typed result.
+ */
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+// The AWS::EC2::Instance types look like t3.small, m7g.large, c6in.2xlarge.
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const CONNECTION_ARN = /^arn:aws[a-z-]*:(codestar-connections|codeconnections):([a-z]{2}(-[a-z]+)+-\d):\d{12}:connection\/[0-9a-f-]{36}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f-]{36}$/;
+const REPOSITORY_PART = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * The connection ARN shipped in the example config. It is well formed so that
+ * a fresh clone synthesizes, and the app warns while it is still in place.
+ */
+export const PLACEHOLDER_CONNECTION_ARN =
+  'arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000';
+
+const githubSource = z
+  .object({
+    kind: z.literal('github'),
+    connectionArn: z
+      .string()
+      .regex(CONNECTION_ARN, 'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)')
+      .describe('The connection created (and approved) in the console: Developer Tools > Settings > Connections.'),
+    owner: z.string().regex(REPOSITORY_PART, 'must be a GitHub user or organization name').describe('Repository owner.'),
+    repo: z.string().regex(REPOSITORY_PART, 'must be a repository name').describe('Repository name.'),
+    branch: z.string().min(1).max(255).default('main').describe('The release branch: pushes to it start the pipeline.'),
+    ignoredPaths: z
+      .array(z.string().min(1))
+      .max(8)
+      .default(['docs/**', '**/*.md'])
+      .describe('Glob patterns of files whose changes alone do not start the pipeline (at most 8).'),
+  })
+  .strict();
+
+const codeCommitSource = z
+  .object({
+    kind: z.literal('codecommit'),
+    repositoryName: z.string().regex(REPOSITORY_PART, 'must be a CodeCommit repository name'),
+    create: z.boolean().default(false).describe('true: the stack creates the repository; false: it uses an existing one.'),
+    branch: z.string().min(1).max(255).default('main'),
+  })
+  .strict();
+
+const alarmThresholds = z
+  .object({
+    target5xxPerMinute: z.number().int().min(1).default(5).describe('Target 5xx responses per minute that count as failing.'),
+    unhealthyHosts: z.number().int().min(1).default(1).describe('Unhealthy targets that count as failing.'),
+    p99LatencySeconds: z.number().positive().max(60).default(2).describe('p99 target response time, in seconds, that counts as failing.'),
+  })
+  .strict();
+
+const environment = z
+  .object({
+    name: z.string().regex(ENVIRONMENT_NAME, 'must be lowercase letters, digits and dashes, starting with a letter (at most 32)'),
+    instanceType: z.string().regex(INSTANCE_TYPE, 'must be an EC2 instance type such as t3.small'),
+    capacity: z
+      .object({
+        min: z.number().int().min(1).max(100),
+        desired: z.number().int().min(1).max(100),
+        max: z.number().int().min(1).max(100),
+      })
+      .strict()
+      .refine((c) => c.min <= c.desired && c.desired <= c.max, {
+        message: 'must satisfy min <= desired <= max',
+      })
+      .refine((c) => c.max > c.min, {
+        message: 'max must exceed min, so an instance can be replaced before one is removed',
+      }),
+    deploymentStyle: z.enum(['in-place', 'blue-green']).default('in-place'),
+    natGateways: z.number().int().min(1).max(2).default(1).describe('1 is cheaper; 2 keeps egress up if one AZ fails.'),
+    certificateArn: z
+      .string()
+      .regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN')
+      .optional()
+      .describe('ACM certificate for HTTPS on the load balancer. Unset: HTTP only.'),
+    greeting: configKeys.GREETING.schema.unwrap().describe('GREETING in Parameter Store for this environment.'),
+    logLevel: configKeys.LOG_LEVEL.schema.unwrap().optional().describe('LOG_LEVEL in Parameter Store. Unset: the service default.'),
+    alarms: alarmThresholds.prefault({}),
+  })
+  .strict();
+
+/** The schema of the whole deploy config. */
+export const deployConfigSchema = z
+  .object({
+    region: z.string().regex(REGION, 'must be an AWS region such as eu-west-1'),
+    source: z.discriminatedUnion('kind', [githubSource, codeCommitSource]),
+    environments: z
+      .array(environment)
+      .min(1, 'must list at least one environment; the last one is production')
+      .max(5),
+    notificationEmails: z.array(z.email('must be an email address')).default([]),
+    removalPolicy: z
+      .enum(['destroy', 'retain'])
+      .default('destroy')
+      .describe('What `cdk destroy` does with buckets, keys, logs and reports.'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.environments.forEach((env, index) => {
+      if (seen.has(env.name)) {
+        ctx.addIssue({ code: 'custom', path: ['environments', index, 'name'], message: `duplicates environment "${env.name}"` });
+      }
+      seen.add(env.name);
+      const certificateRegion = env.certificateArn?.split(':')[3];
+      if (certificateRegion !== undefined && certificateRegion !== config.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', index, 'certificateArn'],
+          message: `must be in ${config.region}: a load balancer can only use a certificate from its own region`,
+        });
+      }
+    });
+    if (config.source.kind === 'github') {
+      const connectionRegion = config.source.connectionArn.split(':')[3];
+      if (connectionRegion !== config.region && config.source.connectionArn !== PLACEHOLDER_CONNECTION_ARN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['source', 'connectionArn'],
+          message: `must be in ${config.region}: the pipeline can only use a connection from its own region`,
+        });
+      }
+    }
+  });
+
+/** What you write in deploy-config.ts (defaults may be left out). */
+export type DeployConfigInput = z.input<typeof deployConfigSchema>;
+/** The validated config, defaults filled in. */
+export type DeployConfig = z.output<typeof deployConfigSchema>;
+export type EnvironmentConfig = DeployConfig['environments'][number];
+export type SourceConfig = DeployConfig['source'];
+export type AlarmThresholds = EnvironmentConfig['alarms'];
+export type DeploymentStyle = EnvironmentConfig['deploymentStyle'];
+
+/** Thrown when the deploy config is invalid; the message names every bad field by its path. */
+export class DeployConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid deploy config (infra/config/deploy-config.ts), ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'DeployConfigError';
+  }
+}
+
+/**
+ * Validates the deploy config and fills in defaults.
+ * @throws DeployConfigError naming each invalid field, e.g. `environments[1].capacity: must satisfy min <= desired <= max`.
+ */
+export function parseDeployConfig(input: unknown): DeployConfig {
+  const result = deployConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new DeployConfigError(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+/** The last environment is production: the approval gate stands right before it. */
+export function productionEnvironment(config: DeployConfig): EnvironmentConfig {
+  const last = config.environments.at(-1);
+  if (last === undefined) throw new DeployConfigError(['environments: must list at least one environment']);
+  return last;
+}
+
+/** The service name every resource name derives from, re-exported so infra has one import for it. */
+export { SERVICE_NAME };
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(config)';
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`), '');
+}
