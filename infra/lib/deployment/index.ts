@@ -1,0 +1,155 @@
+import { Duration } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+import type { DeploymentStyle } from '../../config/schema';
+import { acknowledge } from '../nag';
+
+/**
+ * The seam between an environment and how releases reach it. An environment
+ * stack builds the network, load balancer, launch template and alarms, then
+ * asks a deployment style for the part that differs: who owns the Auto Scaling
+ * group and how CodeDeploy replaces the running release.
+ *
+ * - in-place (this file): a stack-owned Auto Scaling group and CDK's
+ *   ServerDeploymentGroup; CodeDeploy updates the instances one at a time.
+ * - blue/green (issue 5): CodeDeploy copies the Auto Scaling group on every
+ *   release, so a custom resource owns the group and the deployment group
+ *   (CloudFormation cannot: see shared/DESIGN.md). It implements this interface
+ *   with the same props, and the pipeline does not change.
+ */
+export interface IEnvironmentDeployment {
+  /** What the pipeline's deploy action targets. */
+  readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
+}
+
+/** The instance count bounds of an environment. */
+export interface Capacity {
+  readonly min: number;
+  readonly desired: number;
+  readonly max: number;
+}
+
+/** Everything a deployment style needs; blue/green takes the same. */
+export interface EnvironmentDeploymentProps {
+  /** The CodeDeploy application shared by every environment. */
+  readonly application: codedeploy.IServerApplication;
+  /** The deployment group's name, unique within the application. */
+  readonly deploymentGroupName: string;
+  readonly vpc: ec2.IVpc;
+  /** Where instances launch in. @default - the VPC's private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** What each instance is made from. */
+  readonly launchTemplate: ec2.ILaunchTemplate;
+  readonly capacity: Capacity;
+  /** CodeDeploy deregisters instances from it before a release and registers them after. */
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** Any of them firing stops the deployment and rolls it back. */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  /** Receives Auto Scaling launch and termination events. */
+  readonly notificationTopic: sns.ITopic;
+}
+
+/**
+ * Builds the deployment style an environment asked for.
+ * @throws Error for 'blue-green' until issue 5 adds its implementation.
+ */
+export function createEnvironmentDeployment(
+  scope: Construct,
+  id: string,
+  style: DeploymentStyle,
+  props: EnvironmentDeploymentProps,
+): IEnvironmentDeployment {
+  switch (style) {
+    case 'in-place':
+      return new InPlaceDeployment(scope, id, props);
+    case 'blue-green':
+      throw new Error(
+        `Deployment group ${props.deploymentGroupName}: deploymentStyle 'blue-green' is implemented by the blue/green construct (issue 5), ` +
+          "which is not built yet. Use 'in-place' for this environment in infra/config/deploy-config.ts until then.",
+      );
+    default: {
+      const unknown: never = style;
+      throw new Error(`Unknown deployment style: ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * In-place deployment: a stack-owned Auto Scaling group, and a CodeDeploy
+ * deployment group that takes one instance at a time out of the load
+ * balancer, installs the new bundle, validates it and puts it back.
+ */
+export class InPlaceDeployment extends Construct implements IEnvironmentDeployment {
+  readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+
+  constructor(scope: Construct, id: string, props: EnvironmentDeploymentProps) {
+    super(scope, id);
+    const { capacity } = props;
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate: props.launchTemplate,
+      minCapacity: capacity.min,
+      desiredCapacity: capacity.desired,
+      maxCapacity: capacity.max,
+      // EC2 status checks, not the load balancer's: until the first deployment no
+      // instance runs the service, and ELB health checks would replace them in a loop.
+      // A broken release is caught by CodeDeploy (AllowTraffic waits for the target
+      // to be healthy) and by the unhealthy-hosts alarm.
+      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
+      cooldown: Duration.minutes(5),
+      notifications: [{ topic: props.notificationTopic }],
+      // A launch template change (new AMI, new user data) replaces instances one by one,
+      // launching the new one first; CodeDeploy installs the current release on it before
+      // it enters service.
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        minInstancesInService: capacity.min,
+        maxBatchSize: 1,
+        pauseTime: Duration.minutes(15),
+      }),
+    });
+    acknowledge(
+      this.autoScalingGroup,
+      'The deploy config is the source of truth for capacity and no scaling policy changes it, so resetting desired capacity on deploy is intended.',
+      '@aws-cdk/aws-autoscaling:desiredCapacitySet',
+    );
+
+    const deploymentGroup = new codedeploy.ServerDeploymentGroup(this, 'DeploymentGroup', {
+      application: props.application,
+      deploymentGroupName: props.deploymentGroupName,
+      autoScalingGroups: [this.autoScalingGroup],
+      // The launch template's user data installs the agent (after everything else);
+      // CDK's installer would also need an ASG without a launch template.
+      installAgent: false,
+      loadBalancers: [codedeploy.LoadBalancer.application(props.targetGroup)],
+      deploymentConfig: codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME,
+      alarms: [...props.alarms],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+      // Scale-in runs BlockTraffic and ApplicationStop on the leaving instance, so it
+      // drains from the load balancer and stops the service gracefully.
+      terminationHook: true,
+    });
+    acknowledge(
+      deploymentGroup,
+      'AWSCodeDeployRole is the AWS-maintained service role policy CodeDeploy needs to manage Auto Scaling hooks and load balancer registration.',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
+    );
+
+    // The pipeline gets a reference without the Auto Scaling group: given the group, the
+    // deploy action would try to grant artifact access to the group's role, which CDK
+    // cannot reach through a launch template. The instance role already has that access.
+    this.deploymentGroup = codedeploy.ServerDeploymentGroup.fromServerDeploymentGroupAttributes(this, 'PipelineTarget', {
+      application: props.application,
+      deploymentGroupName: deploymentGroup.deploymentGroupName,
+      deploymentConfig: deploymentGroup.deploymentConfig,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import { SERVICE_NAME } from '@conveyor/config';
+
+import { names } from '../names';
+
+/**
+ * The Node.js major the instances run. It must match the `nodejs:` runtime in
+ * buildspec.yml: the bundle's production dependencies are installed in
+ * CodeBuild and shipped as they are.
+ *
+ * Amazon Linux 2023 packages each supported Node.js major under its own name
+ * (`nodejs20`, `nodejs22`, `nodejs24`), with namespaced binaries (`node-22`)
+ * and `node` chosen through `alternatives`:
+ * https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html
+ */
+export const NODE_MAJOR = 22;
+
+/** The user the service runs as: not root, with a home directory because pm2 keeps its state in $HOME/.pm2. */
+export const SERVICE_USER = 'app';
+
+export interface InstanceBootstrapOptions {
+  /** The environment name, written as APP_ENV. */
+  readonly environmentName: string;
+  /** The region, written as AWS_REGION and used to pick the regional CodeDeploy agent bucket. */
+  readonly region: string;
+  /** The Parameter Store path, written as CONFIG_SSM_PATH (ends with a slash). */
+  readonly parameterPath: string;
+}
+
+/**
+ * The commands every instance runs once at first boot (cloud-init, as root).
+ * They prepare the machine; the service itself arrives with the first
+ * CodeDeploy deployment. Re-running them is harmless.
+ */
+export function instanceBootstrapCommands(options: InstanceBootstrapOptions): string[] {
+  const envDir = names.instanceEnvFile.slice(0, names.instanceEnvFile.lastIndexOf('/'));
+  const agentInstaller = `https://aws-codedeploy-${options.region}.s3.${options.region}.amazonaws.com/latest/install`;
+  return [
+    'set -euo pipefail',
+    `echo "[${SERVICE_NAME}] bootstrap start"`,
+
+    // Node.js LTS from the distribution (see NODE_MAJOR), and Ruby for the CodeDeploy agent.
+    `dnf install -y nodejs${NODE_MAJOR} ruby`,
+    `alternatives --set node /usr/bin/node-${NODE_MAJOR}`,
+
+    // The service user: a system account whose password is locked; it owns the install root.
+    `id -u ${SERVICE_USER} >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/${SERVICE_USER} --shell /bin/bash ${SERVICE_USER}`,
+    `install -d -o ${SERVICE_USER} -g ${SERVICE_USER} -m 0755 ${names.installRoot}`,
+
+    // What differs per environment and region. The hook scripts source this file and pass it to the service.
+    `install -d -o root -g root -m 0755 ${envDir}`,
+    `cat > ${names.instanceEnvFile} <<'ENVFILE'`,
+    `APP_ENV=${options.environmentName}`,
+    `AWS_REGION=${options.region}`,
+    `CONFIG_SSM_PATH=${options.parameterPath}`,
+    'ENVFILE',
+    `chmod 0644 ${names.instanceEnvFile}`,
+
+    // The CodeDeploy agent goes last: once it runs, a deployment may start, and AWS
+    // requires every other bootstrap step to be finished by then.
+    'cd /tmp',
+    `curl --fail --silent --show-error --location --retry 5 --output codedeploy-install ${agentInstaller}`,
+    'chmod +x codedeploy-install',
+    './codedeploy-install auto',
+    'systemctl enable --now codedeploy-agent',
+    `echo "[${SERVICE_NAME}] bootstrap done"`,
+  ];
+}

@@ -1,0 +1,41 @@
+import { keyToParameterName, SERVICE_NAME } from '@conveyor/config';
+
+const buildProject = SERVICE_NAME;
+const junitReportKey = 'junit';
+
+/**
+ * Every AWS name the infra chooses, derived from the service's name (from
+ * packages/config/src/contract.ts) and the environment's. Forking means
+ * renaming the service there; nothing here repeats it.
+ */
+export const names = {
+  /** CloudFormation stack names: `cdk deploy conveyor-api-staging`. */
+  foundationStack: `${SERVICE_NAME}-foundation`,
+  pipelineStack: `${SERVICE_NAME}-pipeline`,
+  environmentStack: (environment: string): string => `${SERVICE_NAME}-${environment}`,
+
+  /** The CodeDeploy application, the pipeline and the CodeBuild project share the service's name. */
+  codeDeployApplication: SERVICE_NAME,
+  pipeline: SERVICE_NAME,
+  buildProject,
+  /**
+   * A buildspec `reports:` key that is a plain name (`junit`) makes CodeBuild use the report group
+   * named `<project>-<key>`, creating it if missing. The stack creates it under that name first, so
+   * the group is stack-owned (retention, removal) and the buildspec stays account-independent.
+   */
+  junitReportKey,
+  junitReportGroup: `${buildProject}-${junitReportKey}`,
+  deploymentGroup: (environment: string): string => `${SERVICE_NAME}-${environment}`,
+  alarm: (environment: string, what: string): string => `${SERVICE_NAME}-${environment}-${what}`,
+
+  /** Parameter Store path the service reads at boot (`CONFIG_SSM_PATH`). */
+  parameterPath: (environment: string): string => `/${SERVICE_NAME}/${environment}/`,
+  /** The parameter a config key is stored under; the service's loader maps it back to the key. */
+  parameterName: (environment: string, key: string): string => keyToParameterName(names.parameterPath(environment), key),
+
+  /** On the instance: where the hook scripts install releases, and the env file they source. */
+  installRoot: `/opt/${SERVICE_NAME}`,
+  instanceEnvFile: `/etc/${SERVICE_NAME}/instance.env`,
+} as const;
+
+export { SERVICE_NAME };

@@ -1,0 +1,104 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+
+import type { EnvironmentConfig } from '../../config/schema';
+import { ServiceAlarms } from '../alarms';
+import { createEnvironmentDeployment, type IEnvironmentDeployment } from '../deployment';
+import { Fleet } from '../fleet';
+import { ServiceLoadBalancer } from '../load-balancer';
+import { names, SERVICE_NAME } from '../names';
+import { Network } from '../network';
+import { NotificationTopic } from '../notifications';
+import { ServiceParameters } from '../parameters';
+import { SecureBucket } from '../secure-bucket';
+
+export interface EnvironmentStackProps extends StackProps {
+  /** This environment's entry in the deploy config. */
+  readonly environment: EnvironmentConfig;
+  /** The CodeDeploy application the deployment group belongs to. */
+  readonly application: codedeploy.IServerApplication;
+  /** Who is told about alarms and scaling events. */
+  readonly notificationEmails: readonly string[];
+  /** What `cdk destroy` does with the log bucket. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * One environment: its network, load balancer, parameters, instance template,
+ * alarms and the deployment group the pipeline deploys to.
+ */
+export class EnvironmentStack extends Stack {
+  /** The environment's name from the deploy config. */
+  readonly environmentName: string;
+  readonly deployment: IEnvironmentDeployment;
+  readonly loadBalancer: ServiceLoadBalancer;
+  readonly parameters: ServiceParameters;
+  readonly alarms: ServiceAlarms;
+  readonly fleet: Fleet;
+
+  constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
+    const { environment: env } = props;
+    super(scope, id, { description: `${SERVICE_NAME}: the ${env.name} environment`, ...props });
+    this.environmentName = env.name;
+    Tags.of(this).add('environment', env.name);
+
+    const logs = new SecureBucket(this, 'Logs', {
+      expiration: Duration.days(90),
+      removalPolicy: props.removalPolicy,
+    });
+    const network = new Network(this, 'Network', { natGateways: env.natGateways, flowLogsBucket: logs.bucket });
+
+    this.parameters = new ServiceParameters(this, 'Parameters', {
+      environmentName: env.name,
+      values: { GREETING: env.greeting, LOG_LEVEL: env.logLevel },
+    });
+
+    this.loadBalancer = new ServiceLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      accessLogsBucket: logs.bucket,
+      certificate: env.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', env.certificateArn) : undefined,
+    });
+
+    this.fleet = new Fleet(this, 'Fleet', {
+      vpc: network.vpc,
+      environmentName: env.name,
+      instanceType: new ec2.InstanceType(env.instanceType),
+      loadBalancerSecurityGroup: this.loadBalancer.securityGroup,
+      parameters: this.parameters,
+    });
+
+    const notifications = new NotificationTopic(this, 'Notifications', {
+      displayName: `${SERVICE_NAME} ${env.name}`,
+      emails: props.notificationEmails,
+    });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      environmentName: env.name,
+      targetGroup: this.loadBalancer.targetGroup,
+      thresholds: env.alarms,
+      topic: notifications.topic,
+    });
+
+    this.deployment = createEnvironmentDeployment(this, 'Deployment', env.deploymentStyle, {
+      application: props.application,
+      deploymentGroupName: names.deploymentGroup(env.name),
+      vpc: network.vpc,
+      launchTemplate: this.fleet.launchTemplate,
+      capacity: env.capacity,
+      targetGroup: this.loadBalancer.targetGroup,
+      alarms: this.alarms.alarms,
+      notificationTopic: notifications.topic,
+    });
+
+    new CfnOutput(this, 'ServiceUrl', {
+      description: `The ${env.name} service (503 until the pipeline's first deployment reaches it)`,
+      value: this.loadBalancer.url,
+    });
+    new CfnOutput(this, 'ParameterPath', {
+      description: 'Parameter Store path the service reads at boot; add SecureString secrets here',
+      value: this.parameters.path,
+    });
+  }
+}

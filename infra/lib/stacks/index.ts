@@ -1,0 +1,67 @@
+import { Annotations, RemovalPolicy, Tags, type App } from 'aws-cdk-lib';
+
+import { PLACEHOLDER_CONNECTION_ARN, type DeployConfig } from '../../config/schema';
+import { names, SERVICE_NAME } from '../names';
+import { EnvironmentStack } from './environment-stack';
+import { FoundationStack } from './foundation-stack';
+import { PipelineStack } from './pipeline-stack';
+
+export { EnvironmentStack, type EnvironmentStackProps } from './environment-stack';
+export { FoundationStack } from './foundation-stack';
+export { PipelineStack, type PipelineStackProps } from './pipeline-stack';
+
+/** The stacks of one Conveyor deployment, in deployment order. */
+export interface ConveyorStacks {
+  readonly foundation: FoundationStack;
+  /** In the config's order; the last is production. */
+  readonly environments: readonly EnvironmentStack[];
+  readonly pipeline: PipelineStack;
+}
+
+/**
+ * Adds every stack the deploy config describes to `app`. Stack ids equal the
+ * CloudFormation stack names, so `cdk deploy conveyor-api-staging` works.
+ *
+ * Only the region is set on the stacks, never the account: with an account,
+ * CDK would look the Availability Zones up at synth time, which needs AWS
+ * credentials. The account is the one `cdk deploy` runs with.
+ */
+export function createConveyorStacks(app: App, config: DeployConfig): ConveyorStacks {
+  const env = { region: config.region };
+  const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  Tags.of(app).add('service', SERVICE_NAME);
+
+  const foundation = new FoundationStack(app, names.foundationStack, { env });
+
+  const environments = config.environments.map(
+    (environment) =>
+      new EnvironmentStack(app, names.environmentStack(environment.name), {
+        env,
+        environment,
+        application: foundation.application,
+        notificationEmails: config.notificationEmails,
+        removalPolicy,
+      }),
+  );
+
+  const pipeline = new PipelineStack(app, names.pipelineStack, {
+    env,
+    source: config.source,
+    targets: environments.map((stack) => ({
+      environmentName: stack.environmentName,
+      deploymentGroup: stack.deployment.deploymentGroup,
+      instanceRole: stack.fleet.role,
+    })),
+    notificationEmails: config.notificationEmails,
+    removalPolicy,
+  });
+
+  if (config.source.kind === 'github' && config.source.connectionArn === PLACEHOLDER_CONNECTION_ARN) {
+    Annotations.of(pipeline).addWarningV2(
+      'conveyor:placeholder-connection',
+      'source.connectionArn in infra/config/deploy-config.ts is still the example value. Create a connection, approve it, ' +
+        'and paste its ARN before deploying (infra/README.md, "Deploy to AWS").',
+    );
+  }
+  return { foundation, environments, pipeline };
+}
