@@ -1,6 +1,6 @@
 // UPLOAD_ARTIFACTS, locally: the primary artifact, report files and the cache,
 // copied to directories instead of S3.
-import { copyFileSync, existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 import type { ArtifactsSpec, CacheSpec, FileSetSpec, ReportGroupSpec } from './buildspec';
@@ -95,7 +95,9 @@ function copyEntry(from: string, to: string, file: FoundFile, keepSymlinks: bool
 //
 // CodeBuild's S3 cache, emulated by a directory that outlives the build. Its
 // contents are the files `cache.paths` matched, at their paths relative to the
-// source directory.
+// source directory. An npm cache runs to hundreds of megabytes, so restoring
+// uses copy-on-write clones where the file system has them, and saving moves
+// the files out of the build's scratch copy instead of copying them.
 
 /**
  * Puts cached files back into the fresh source copy. A file the source already
@@ -108,19 +110,21 @@ export function restoreCache(cacheDir: string, srcDir: string): number {
   let restored = 0;
   for (const file of findFiles(cacheDir, ['**'])) {
     const to = path.join(srcDir, file.path);
-    if (existsSync(to)) continue;
+    if (lexists(to)) continue;
     mkdirSync(path.dirname(to), { recursive: true });
-    if (file.kind === 'file') copyFileSync(path.join(cacheDir, file.path), to);
-    else symlinkSync(readlinkSync(path.join(cacheDir, file.path)), to);
+    const from = path.join(cacheDir, file.path);
+    if (file.kind === 'file') copyFileSync(from, to, constants.COPYFILE_FICLONE);
+    else symlinkSync(readlinkSync(from), to);
     restored++;
   }
   return restored;
 }
 
 /**
- * Replaces the cache with the files `spec.paths` match now. The new cache is
- * written next to the old one and swapped in, so a crash mid-save leaves the
- * previous cache rather than half of a new one.
+ * Replaces the cache with the files `spec.paths` match now. They are moved
+ * into a staging directory that is then swapped in, so a crash mid-save leaves
+ * the previous cache rather than half of a new one. Call it last: the matched
+ * files leave the source copy.
  */
 export function saveCache(srcDir: string, spec: CacheSpec, cacheDir: string): number {
   const staging = `${cacheDir}.saving`;
@@ -128,12 +132,33 @@ export function saveCache(srcDir: string, spec: CacheSpec, cacheDir: string): nu
   mkdirSync(staging, { recursive: true });
   const files = findFiles(srcDir, spec.paths);
   for (const file of files) {
+    const from = path.join(srcDir, file.path);
     const to = path.join(staging, file.path);
     mkdirSync(path.dirname(to), { recursive: true });
-    if (file.kind === 'file') copyFileSync(path.join(srcDir, file.path), to);
-    else symlinkSync(readlinkSync(path.join(srcDir, file.path)), to);
+    moveFile(from, to, file);
   }
   rmSync(cacheDir, { recursive: true, force: true });
   renameSync(staging, cacheDir);
   return files.length;
+}
+
+/** Moves a file, or copies it when the cache lives on another file system. */
+function moveFile(from: string, to: string, file: FoundFile): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    if (file.kind === 'file') copyFileSync(from, to);
+    else symlinkSync(readlinkSync(from), to);
+  }
+}
+
+/** Whether anything, even a dangling link, exists at the path. */
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

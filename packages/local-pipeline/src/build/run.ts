@@ -22,7 +22,7 @@ import { BuildspecError, type BuildspecProblem } from './errors';
 import { segments } from './glob';
 import { BuildLog } from './log';
 import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
-import { BuildShell } from './shell';
+import { BuildShell, findExecutable } from './shell';
 import { copyWorkingTree, readSourceVersion, type SourceVersion } from './source';
 
 export interface BuildOptions {
@@ -182,15 +182,16 @@ class Build {
 
   private downloadSource(): Buildspec {
     const { source, sourceRoot } = this.ctx;
+    const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
+    this.say(`build #${this.ctx.buildNumber} (${this.buildId}) of ${buildspecPath}`);
     const copy = copyWorkingTree(sourceRoot, this.srcDir, [this.ctx.workDir, this.ctx.cacheDir]);
     this.say(
-      `source ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
+      `source: ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
         `${plural(copy.copied, 'file')} copied to ${this.srcDir}`,
     );
     for (const skipped of copy.skipped) this.say(`note: ${skipped} is not a file (a git submodule?) and was not copied`);
     this.ctx.log.line(`Source: ${sourceRoot} at ${source.commit}${source.dirty ? ' (dirty)' : ''}, ${plural(copy.copied, 'file')}`);
 
-    const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
     const file = path.join(this.srcDir, buildspecPath);
     if (!existsSync(file)) {
       throw new BuildspecError(buildspecPath, [
@@ -231,7 +232,9 @@ class Build {
     for (const name of reservedIgnored) {
       this.say(`warning: ${name} is not set: the CODEBUILD_ prefix is reserved for CodeBuild's own variables`);
     }
+    const bash = findExecutable('bash', this.ctx.parentEnv['PATH']) ?? '/bin/bash';
     return new BuildShell({
+      bash,
       env,
       cwd: this.srcDir,
       stateDir: this.ctx.workDir,

@@ -17,7 +17,7 @@
 // command ends. Unexported shell variables and functions do not carry over:
 // `export` what later commands need.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Variables bash maintains itself; carrying them over would make SHLVL climb and PWD disagree with cwd. */
@@ -44,6 +44,9 @@ trap __cb_save EXIT
 eval "$__cb_command"
 `;
 
+/** Longest line kept for the failure report. */
+const MAX_LINE_CHARS = 4_000;
+
 /** How long to wait for output after a command exits, in case it left a background process holding the pipe. */
 const OUTPUT_GRACE_MS = 1_000;
 
@@ -58,6 +61,12 @@ export interface BuildShellOptions {
   readonly cwd: string;
   /** A directory for the two small state files. */
   readonly stateDir: string;
+  /**
+   * Absolute path of bash, found once on the parent's PATH: the build may set
+   * PATH to anything (the reference's own example sets it to a literal
+   * `$PATH:/usr/share/ant/bin`), and bash must still start.
+   */
+  readonly bash: string;
   /** Receives the command's output as it arrives. */
   readonly onOutput: (text: string) => void;
   /** How many trailing output lines to keep for a failure report. @default 30 */
@@ -98,7 +107,7 @@ export class BuildShell {
     const tail = new Tail(this.options.tailLines ?? 30);
 
     const exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn('bash', ['--noprofile', '--norc', '-c', WRAPPER, 'bash', this.envFile, this.cwdFile, command], {
+      const child = spawn(this.options.bash, ['--noprofile', '--norc', '-c', WRAPPER, 'bash', this.envFile, this.cwdFile, command], {
         cwd: this.cwd,
         env,
         // No stdin, as in CodeBuild: a command waiting for input fails instead of hanging.
@@ -171,7 +180,8 @@ class Tail {
 
   push(text: string): void {
     const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
+    // A progress bar redrawn with \r never ends its line; keep only its end.
+    this.partial = (parts.pop() ?? '').slice(-MAX_LINE_CHARS);
     for (const line of parts) {
       this.buffer.push(line);
       if (this.buffer.length > this.max) this.buffer.shift();
@@ -182,6 +192,21 @@ class Tail {
     const all = this.partial === '' ? [...this.buffer] : [...this.buffer, this.partial];
     return all.slice(-this.max);
   }
+}
+
+/** Finds an executable on a PATH value, e.g. bash on the parent's PATH. */
+export function findExecutable(name: string, pathValue: string | undefined): string | undefined {
+  for (const dir of (pathValue ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here; try the next directory.
+    }
+  }
+  return undefined;
 }
 
 function isDirectory(p: string): boolean {

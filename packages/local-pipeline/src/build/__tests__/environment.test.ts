@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { BuildspecError } from '../index';
 import { cleanPath } from '../env';
-import { build, createRepo, git, parentEnv, readEnvDump, TEST_TIMEOUT_MS } from './helpers';
+import { build, createRepo, git, parentEnv, readBuilt, readEnvDump, TEST_TIMEOUT_MS } from './helpers';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
 
@@ -117,6 +117,17 @@ describe('variables from the buildspec, the overrides and the parent process', (
 
     expect(readEnvDump(repo, 'env.txt')['CODEBUILD_BUILD_NUMBER']).toBe('1');
     expect(progress).toContain('warning: CODEBUILD_BUILD_NUMBER is not set: the CODEBUILD_ prefix is reserved');
+  });
+
+  it('when the buildspec sets PATH to "$PATH:/x", then the value is literal, as the reference warns, and bash still starts', async () => {
+    const repo = createRepo({
+      'buildspec.yml': `version: 0.2\nenv:\n  variables:\n    PATH: $PATH:/usr/share/ant/bin\nphases:\n  build:\n    commands: ['echo "$PATH" > path.txt']\n`,
+    });
+
+    const { result } = await build(repo);
+
+    expect(result.succeeded).toBe(true);
+    expect(readBuilt(repo, 'path.txt')).toBe('$PATH:/usr/share/ant/bin\n');
   });
 
   it('when PATH has node_modules/.bin or checkout entries, then they are dropped so the build uses its own tools', () => {

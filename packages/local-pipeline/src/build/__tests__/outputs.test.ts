@@ -188,7 +188,7 @@ cache:
 
   it('when a cached path is also in the source, then the source file wins', async () => {
     const repo = createRepo({
-      'buildspec.yml': `version: 0.2\nphases:\n  build:\n    commands: ['true']\ncache:\n  paths: ['data/*']\n`,
+      'buildspec.yml': `version: 0.2\nphases:\n  build:\n    commands: ['cp data/file.txt seen.txt']\ncache:\n  paths: ['data/*']\n`,
       'data/file.txt': 'from source\n',
     });
     const cacheDir = path.join(repo.workDir, '..', 'cache');
@@ -197,7 +197,8 @@ cache:
 
     await build(repo);
 
-    expect(readFileSync(path.join(repo.srcDir, 'data', 'file.txt'), 'utf8')).toBe('from source\n');
+    expect(readFileSync(path.join(repo.srcDir, 'seen.txt'), 'utf8')).toBe('from source\n');
+    expect(readFileSync(path.join(cacheDir, 'data', 'file.txt'), 'utf8')).toBe('from source\n');
   });
 
   it('when a cache path is absolute, then the build is refused, explaining the local limitation', async () => {
