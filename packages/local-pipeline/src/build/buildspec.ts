@@ -302,7 +302,10 @@ class Reader {
       if (typeof item === 'string') out.push(item);
       else if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
         // The classic YAML trap: `- echo key: value` is a mapping, not a command.
-        this.problem([...path, i], 'must be a string; YAML read this command as a mapping, so quote it (a ": " inside a command needs quotes)');
+        this.problem(
+          [...path, i],
+          'must be a string; YAML read this command as a mapping, so quote it (a ": " inside a command needs quotes)',
+        );
       } else {
         this.problem([...path, i], 'must be a string');
       }

@@ -164,8 +164,9 @@ class Build {
     }
 
     const succeeded = phases.every((p) => p.status !== 'FAILED');
-    this.say(`${succeeded ? 'SUCCEEDED' : 'FAILED'} in ${seconds(Date.now() - this.startTimeMs)} (build #${this.ctx.buildNumber}, log: ${this.ctx.log.file})`);
-    this.ctx.log.line(`Build ${succeeded ? 'SUCCEEDED' : 'FAILED'}`);
+    const outcome = succeeded ? 'SUCCEEDED' : 'FAILED';
+    this.say(`${outcome} in ${seconds(Date.now() - this.startTimeMs)} (build #${this.ctx.buildNumber}, log: ${this.ctx.log.file})`);
+    this.ctx.log.line(`Build ${outcome}`);
     return {
       succeeded,
       phases,
@@ -450,7 +451,8 @@ function localLimitations(
       if (name in overrides) continue;
       add(
         ['env', section, name],
-        `is read from ${service}, which needs an AWS account; the local rehearsal does not support it. Pass a local value for ${name} as an override instead.`,
+        `is read from ${service}, which needs an AWS account; the local rehearsal does not support it. ` +
+          `Pass a local value for ${name} as an override instead.`,
       );
     }
   };
