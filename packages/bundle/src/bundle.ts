@@ -48,6 +48,11 @@ export interface BundleReport {
   readonly bundledInputs: readonly string[];
 }
 
+/** Where `npm run package` writes the bundle, relative to the repo root: buildspec.yml's `artifacts.base-directory`. */
+export const BUNDLE_DIR = 'artifacts/bundle';
+/** Where it writes the archive of the bundle, relative to the repo root. */
+export const BUNDLE_ARCHIVE = 'artifacts/bundle.tar.gz';
+
 /** Values in deploy.env are sourced by bash: keep them to characters that need no quoting. */
 const SAFE_ENV_VALUE = /^[A-Za-z0-9_./:@+-]*$/;
 

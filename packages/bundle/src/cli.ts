@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-import { createBundle } from './bundle';
+import { BUNDLE_ARCHIVE, BUNDLE_DIR, createBundle } from './bundle';
 
 function repoRootFrom(dir: string): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' }).trim();
@@ -29,13 +29,13 @@ async function main(): Promise<void> {
   const appDir = process.cwd();
   // CodeBuild's source dir may not be a git checkout; fall back to two levels up (apps/<name>).
   const repoRoot = process.env.CODEBUILD_SRC_DIR ?? repoRootFrom(appDir);
-  const outDir = path.join(repoRoot, 'artifacts', 'bundle');
+  const outDir = path.join(repoRoot, BUNDLE_DIR);
   const started = Date.now();
   const report = await createBundle({
     repoRoot,
     appDir,
     outDir,
-    archivePath: path.join(repoRoot, 'artifacts', 'bundle.tar.gz'),
+    archivePath: path.join(repoRoot, BUNDLE_ARCHIVE),
     commit: resolveCommit(repoRoot, process.env),
     progress: (line) => console.error(`[package] ${line}`),
   });

@@ -1,0 +1,7 @@
+import type { Config } from 'jest';
+
+/** The folder every workspace writes its JUnit file into: <repo>/reports/junit. */
+export declare const JUNIT_DIR: string;
+
+/** Jest settings for a workspace; `name` names its JUnit file. */
+export declare function createJestConfig(options: { name: string; testTimeout?: number }): Config;
