@@ -47,6 +47,12 @@ log "last answer: ${last}"
 log_file="${LOG_DIR}/${SERVICE_NAME}.log"
 if [[ -f "${log_file}" ]]; then
   log "last lines of ${log_file}:"
-  tail -n 40 "${log_file}" >&2
+  tail -n 30 "${log_file}" >&2
+fi
+# A worker that crashes while loading never reaches its own log; pm2's shows the restarts.
+pm2_log="${PM2_HOME:-${HOME}/.pm2}/pm2.log"
+if [[ -f "${pm2_log}" ]]; then
+  log "last lines of ${pm2_log}:"
+  tail -n 10 "${pm2_log}" >&2
 fi
 exit 1

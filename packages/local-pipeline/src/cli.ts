@@ -1,0 +1,159 @@
+/**
+ * `npm run rehearse`: the pipeline on this machine, driven by the repo's real
+ * buildspec.yml and appspec.yml.
+ *
+ *   npm run rehearse                    build (CodeBuild), then deploy blue/green (CodeDeploy)
+ *   npm run rehearse -- build           only the build
+ *   npm run rehearse -- deploy          only the deployment (of the last build's artifact, or --bundle <dir>)
+ *   npm run rehearse -- status          what is serving where
+ *   npm run rehearse -- --stop          stop the load balancer and both slots
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { runBuildspec } from './build';
+import { deployBlueGreen, readState, stopRehearsal, type Slot } from './deploy/blue-green';
+
+const USAGE = `usage: conveyor-rehearse [build|deploy|status|stop] [options]
+  --port <n>           port of the local load balancer (default 8080)
+  --slot-ports <a,b>   service ports of slots blue and green (default: port+1, port+2)
+  --bundle <dir>       deploy: the revision to deploy (default: the last build's artifact)
+  --state-dir <dir>    where the rehearsal keeps its state (default: <repo>/.rehearsal)
+  --strict-audit       fail the build when the registry cannot be audited, as CodeBuild does
+  --workers <n>        pm2 workers per slot (default 2)
+  --verbose            echo every build command's output
+  --stop               same as the stop command`;
+
+class UsageError extends Error {}
+
+function repoRoot(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    throw new UsageError('run the rehearsal inside the repository (git rev-parse found no work tree)');
+  }
+}
+
+function port(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new UsageError(`${name} must be a port number, got "${value}"`);
+  return n;
+}
+
+const say = (line: string) => console.error(line);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'slot-ports': { type: 'string' },
+      bundle: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'strict-audit': { type: 'boolean', default: false },
+      workers: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      stop: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const command = values.stop ? 'stop' : (positionals[0] ?? 'all');
+  if (!['all', 'build', 'deploy', 'status', 'stop'].includes(command) || positionals.length > 1) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+  }
+
+  // Every option is checked before any work starts.
+  const proxyPort = port(values.port, '--port', 8080);
+  const slotPortList = (values['slot-ports'] ?? `${proxyPort + 1},${proxyPort + 2}`).split(',');
+  if (slotPortList.length !== 2) throw new UsageError(`--slot-ports takes two ports, blue and green, e.g. 8081,8082; got "${values['slot-ports']}"`);
+  const slotPorts: Record<Slot, number> = {
+    blue: port(slotPortList[0], '--slot-ports', 0),
+    green: port(slotPortList[1], '--slot-ports', 0),
+  };
+  const workers = values.workers === undefined ? 2 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive whole number, got "${values.workers}"`);
+
+  const root = repoRoot();
+  const stateDir = path.resolve(values['state-dir'] ?? path.join(root, '.rehearsal'));
+  const parentEnv = process.env;
+
+  if (command === 'stop') {
+    await stopRehearsal({ stateDir, parentEnv, progress: say });
+    say('[rehearse] stopped');
+    return 0;
+  }
+  if (command === 'status') {
+    const state = readState(stateDir);
+    const active = state.active ? state.slots[state.active] : undefined;
+    console.log(active && state.proxy ? `serving http://127.0.0.1:${state.proxy.port} from slot ${state.active}, commit ${active.commit}` : 'nothing deployed');
+    return 0;
+  }
+
+  const started = Date.now();
+  const workDir = path.join(stateDir, 'build');
+  let bundleDir = values.bundle ? path.resolve(values.bundle) : path.join(workDir, 'artifact');
+
+  if (command === 'all' || command === 'build') {
+    say(`[rehearse] build: running ${path.relative(process.cwd(), path.join(root, 'buildspec.yml')) || 'buildspec.yml'} as CodeBuild would, in a clean copy of the working tree`);
+    if (!values['strict-audit']) say('[rehearse] local override: AUDIT_IF_UNREACHABLE=warn (CodeBuild fails when the registry cannot be audited; --strict-audit does too)');
+    const build = await runBuildspec({
+      sourceRoot: root,
+      workDir,
+      cacheDir: path.join(stateDir, 'cache'),
+      parentEnv,
+      envOverrides: values['strict-audit'] ? {} : { AUDIT_IF_UNREACHABLE: 'warn' },
+      progress: say,
+      verbose: values.verbose,
+    });
+    if (!build.succeeded || !build.artifactDir) {
+      say(`[rehearse] build FAILED: see ${build.logFile}`);
+      return 1;
+    }
+    say(`[rehearse] build succeeded in ${seconds(Date.now() - started)}: artifact ${path.relative(process.cwd(), build.artifactDir)}`);
+    bundleDir = build.artifactDir;
+    if (command === 'build') return 0;
+  }
+
+  if (!existsSync(path.join(bundleDir, 'appspec.yml'))) {
+    throw new UsageError(`${bundleDir} holds no appspec.yml: build first (npm run rehearse -- build) or pass --bundle <dir>`);
+  }
+
+  const deployStarted = Date.now();
+  const hookEnv = Object.fromEntries(
+    ['VALIDATE_ATTEMPTS', 'VALIDATE_INTERVAL_SECONDS'].flatMap((key) => (parentEnv[key] ? [[key, parentEnv[key]]] : [])),
+  ) as Record<string, string>;
+  const result = await deployBlueGreen({ stateDir, bundleDir, proxyPort, slotPorts, parentEnv, progress: say, workersPerSlot: workers, hookEnv });
+  if (!result.succeeded) {
+    const failure = result.lifecycle.failure;
+    say(`[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'an unknown step'} on slot ${result.slot}`);
+    say(result.serving ? `[rehearse] traffic stays on slot ${result.serving.slot}, commit ${result.serving.commit}: ${result.url}` : '[rehearse] nothing is serving');
+    say(`[rehearse] hook output: ${path.join(stateDir, 'slots', result.slot, 'opt', 'codedeploy-agent', 'deployment-root')}/**/logs/scripts.log`);
+    return 1;
+  }
+  say(`[rehearse] deployment ${result.deploymentId} succeeded in ${seconds(Date.now() - deployStarted)} (total ${seconds(Date.now() - started)})`);
+  console.log(`Serving ${result.url} from slot ${result.slot}, commit ${result.commit}`);
+  console.log(`  curl ${result.url}/health`);
+  console.log('  stop it: npm run rehearse -- --stop');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`conveyor-rehearse: ${error.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`conveyor-rehearse: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

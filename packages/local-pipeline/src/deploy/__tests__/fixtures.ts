@@ -1,0 +1,89 @@
+// Real bundles (the packaging step's own code) and real processes for the deploy tests.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { createBundle } from '@conveyor/bundle';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `conveyor-${prefix}-`));
+}
+
+/** Builds a real bundle of the API for `commit`. */
+export async function makeBundle(dir: string, commit: string): Promise<string> {
+  const outDir = path.join(dir, `bundle-${commit}`);
+  await createBundle({ repoRoot: REPO_ROOT, appDir: path.join(REPO_ROOT, 'apps', 'api'), outDir, commit });
+  return outDir;
+}
+
+/** A copy of `bundle` whose service throws while loading: it can never pass ValidateService. */
+export function makeBrokenBundle(bundle: string, dir: string, commit: string): string {
+  const broken = path.join(dir, `bundle-${commit}`);
+  cpSync(bundle, broken, { recursive: true });
+  writeFileSync(path.join(broken, 'app', 'dist', 'main.js'), 'throw new Error("deliberately broken build");\n');
+  const deployEnv = path.join(broken, 'deploy.env');
+  writeFileSync(deployEnv, readFileSync(deployEnv, 'utf8').replace(/^BUNDLE_COMMIT=.*$/m, `BUNDLE_COMMIT=${commit}`));
+  const buildInfo = path.join(broken, 'app', 'build-info.json');
+  writeFileSync(buildInfo, readFileSync(buildInfo, 'utf8').replace(/"commit": ".*"/, `"commit": "${commit}"`));
+  return broken;
+}
+
+export function freePort(): Promise<number> {
+  const server = net.createServer();
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    }),
+  );
+}
+
+export interface Ran {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/**
+ * Runs a hook script as the CodeDeploy agent would: its own environment, and
+ * done only when its output closes (a daemon holding the pipes would hang it).
+ */
+export function runHook(script: string, env: Readonly<Record<string, string>>, timeoutMs = 90_000): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, [], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => reject(new Error(`${path.basename(script)} did not finish (or kept its output open) within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** GET /health on 127.0.0.1; rejects on connection errors. */
+export function health(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** `pm2 kill` for one private PM2_HOME, with the pm2 of a bundle: only this test's daemon ends. */
+export function pm2Kill(bundle: string, pm2Home: string): void {
+  if (!existsSync(path.join(pm2Home, 'pm2.pid'))) return;
+  execFileSync(process.execPath, [path.join(bundle, 'app', 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], {
+    env: { PATH: process.env.PATH ?? '', PM2_HOME: pm2Home },
+    stdio: 'ignore',
+  });
+}

@@ -1,0 +1,284 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { readEnvFile } from './env-file';
+import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './lifecycle';
+import { CONTROL_PREFIX, type ProxyStatus } from './proxy';
+
+export const SLOTS = ['blue', 'green'] as const;
+export type Slot = (typeof SLOTS)[number];
+
+export interface RehearsalState {
+  readonly proxy?: { readonly pid: number; readonly port: number };
+  readonly active?: Slot;
+  readonly groupId: string;
+  readonly slots: Partial<Record<Slot, { readonly port: number; readonly commit: string; readonly deploymentId: string }>>;
+}
+
+export interface BlueGreenOptions {
+  /** Where the rehearsal keeps its instances, proxy log and state (e.g. <repo>/.rehearsal). */
+  readonly stateDir: string;
+  /** The revision to deploy: the build artifact, appspec.yml at its root. */
+  readonly bundleDir: string;
+  /** The port the local load balancer listens on. */
+  readonly proxyPort: number;
+  /** The ports of the two slots' services. */
+  readonly slotPorts: Readonly<Record<Slot, number>>;
+  readonly parentEnv: Readonly<Record<string, string | undefined>>;
+  readonly progress: (line: string) => void;
+  /** How long to let the old slot's in-flight requests finish after the switch (the target group's deregistration delay). @default 10000 */
+  readonly drainTimeoutMs?: number;
+  /** pm2 workers per slot. @default 2 */
+  readonly workersPerSlot?: number;
+  /** Extra environment for every hook (e.g. VALIDATE_ATTEMPTS in tests). */
+  readonly hookEnv?: Readonly<Record<string, string>>;
+}
+
+export interface BlueGreenResult {
+  readonly succeeded: boolean;
+  readonly slot: Slot;
+  readonly commit: string;
+  readonly url: string;
+  readonly deploymentId: string;
+  readonly lifecycle: LifecycleResult;
+  /** On failure: the slot still serving, if any. */
+  readonly serving?: { readonly slot: Slot; readonly commit: string };
+}
+
+const PROXY_MAIN = path.join(__dirname, 'proxy-main.js');
+
+function statePath(stateDir: string): string {
+  return path.join(stateDir, 'state.json');
+}
+
+export function readState(stateDir: string): RehearsalState {
+  const file = statePath(stateDir);
+  if (!existsSync(file)) return { groupId: randomUUID(), slots: {} };
+  return JSON.parse(readFileSync(file, 'utf8')) as RehearsalState;
+}
+
+function writeState(stateDir: string, state: RehearsalState): void {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** A CodeDeploy-style deployment id: d- and nine characters. */
+function newDeploymentId(): string {
+  return `d-${randomBytes(7).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 9)}`;
+}
+
+/**
+ * The slot's local instance. Its instance.env is what the instance's user
+ * data writes on AWS; here the port is the slot's own, so two slots can run
+ * side by side. Every absolute path the bundle names is mapped below the slot.
+ */
+function slotInstance(stateDir: string, slot: Slot, port: number, deployEnv: Record<string, string>, options: BlueGreenOptions): LocalInstance {
+  const root = path.join(stateDir, 'slots', slot);
+  const instance: LocalInstance = { name: slot, root, env: {} };
+  const required = (key: string) => {
+    const value = deployEnv[key];
+    if (!value) throw new Error(`the bundle's deploy.env has no ${key}`);
+    return value;
+  };
+  const instanceEnvFile = onInstance(instance, required('INSTANCE_ENV_FILE'));
+  mkdirSync(path.dirname(instanceEnvFile), { recursive: true });
+  writeFileSync(instanceEnvFile, `APP_ENV=rehearsal\nPORT=${port}\n`);
+  return {
+    ...instance,
+    env: {
+      INSTALL_ROOT: onInstance(instance, required('INSTALL_ROOT')),
+      LOG_DIR: onInstance(instance, required('LOG_DIR')),
+      INSTANCE_ENV_FILE: instanceEnvFile,
+      PM2_HOME: path.join(root, 'home', 'app', '.pm2'),
+      PM2_INSTANCES: String(options.workersPerSlot ?? 2),
+      ...options.hookEnv,
+    },
+  };
+}
+
+async function proxyStatus(port: number): Promise<ProxyStatus | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${CONTROL_PREFIX}status`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok ? ((await res.json()) as ProxyStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the proxy (detached: it outlives this command) unless ours already answers on the port. */
+async function ensureProxy(options: BlueGreenOptions, state: RehearsalState): Promise<RehearsalState> {
+  if (state.proxy && state.proxy.port === options.proxyPort && (await proxyStatus(options.proxyPort))) return state;
+  const active = state.active ? state.slots[state.active] : undefined;
+  const logFile = path.join(options.stateDir, 'proxy.log');
+  mkdirSync(options.stateDir, { recursive: true });
+  const log = openSync(logFile, 'a');
+  const args = [PROXY_MAIN, String(options.proxyPort), ...(state.active && active ? [state.active, String(active.port)] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  closeSync(log);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await proxyStatus(options.proxyPort)) {
+      options.progress(`[proxy] listening on http://127.0.0.1:${options.proxyPort} (pid ${child.pid})`);
+      return { ...state, proxy: { pid: child.pid ?? 0, port: options.proxyPort } };
+    }
+    if (child.exitCode !== null) break;
+    await sleep(100);
+  }
+  throw new Error(`the local load balancer could not start on port ${options.proxyPort}: see ${logFile}`);
+}
+
+async function switchProxy(port: number, slot: Slot, targetPort: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${CONTROL_PREFIX}target`, {
+    method: 'PUT',
+    body: JSON.stringify({ slot, port: targetPort }),
+    signal: AbortSignal.timeout(2_000),
+  });
+  if (!res.ok) throw new Error(`the proxy refused the switch to ${slot}: HTTP ${res.status}`);
+}
+
+/**
+ * Ends a slot's pm2 daemon and the service under it, gracefully (pm2 gives
+ * each worker its kill_timeout), through that slot's own PM2_HOME: only
+ * processes this rehearsal started are touched.
+ */
+function stopSlot(stateDir: string, slot: Slot, parentEnv: BlueGreenOptions['parentEnv'], progress: (line: string) => void): void {
+  const root = path.join(stateDir, 'slots', slot);
+  const pm2Home = path.join(root, 'home', 'app', '.pm2');
+  const pm2 = findInstalledPm2(root);
+  if (!pm2 || !existsSync(path.join(pm2Home, 'pm2.pid'))) return;
+  execFileSync(process.execPath, [pm2, 'kill'], { env: { PATH: parentEnv.PATH ?? '', PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 60_000 });
+  progress(`[deploy:${slot}] stopped: pm2 kill for this slot's PM2_HOME`);
+}
+
+/** The pm2 a slot has installed (<slot>/opt/<service>/app/node_modules/pm2). */
+function findInstalledPm2(slotRoot: string): string | undefined {
+  const opt = path.join(slotRoot, 'opt');
+  if (!existsSync(opt)) return undefined;
+  return readdirSync(opt)
+    .map((name) => path.join(opt, name, 'app', 'node_modules', 'pm2', 'bin', 'pm2'))
+    .find((bin) => existsSync(bin));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls /health through the proxy until it reports `commit` (the ALB's view of the switch). */
+async function waitForCommitThroughProxy(port: number, commit: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) });
+      const body = (await res.json()) as { commit?: string };
+      if (res.ok && body.commit === commit) return true;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+/** Waits until the proxy has no request in flight to `port`, or the timeout passes. */
+async function drain(proxyPort: number, port: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = (await proxyStatus(proxyPort))?.inFlight[String(port)] ?? 0;
+    if (left === 0 || Date.now() >= deadline) return left;
+    await sleep(100);
+  }
+}
+
+/**
+ * A blue/green deployment on this machine, in CodeDeploy's order:
+ * 1. install the revision on the idle slot (the "green" instances): the whole
+ *    in-place lifecycle, ApplicationStop through ValidateService;
+ * 2. BeforeAllowTraffic, AllowTraffic (the proxy now sends new requests to the
+ *    new slot), AfterAllowTraffic;
+ * 3. BlockTraffic on the old slot: wait for its in-flight requests (the
+ *    deregistration delay), then stop it (CodeDeploy terminates it).
+ * If any step fails, traffic stays on (or returns to) the old slot, the new
+ * slot is stopped, and the result says what failed.
+ */
+export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGreenResult> {
+  const { stateDir, bundleDir, progress } = options;
+  const deployEnv = readEnvFile(path.join(bundleDir, 'deploy.env'));
+  const commit = deployEnv.BUNDLE_COMMIT ?? 'unknown';
+  const serviceName = deployEnv.SERVICE_NAME ?? 'service';
+
+  let state = await ensureProxy(options, readState(stateDir));
+  writeState(stateDir, state);
+  const previous = state.active;
+  const previousSlot = previous ? state.slots[previous] : undefined;
+  const slot: Slot = previous === 'blue' ? 'green' : 'blue';
+  const port = options.slotPorts[slot];
+  const deployment: DeploymentInfo = {
+    id: newDeploymentId(),
+    applicationName: serviceName,
+    groupName: `${serviceName}-rehearsal`,
+    groupId: state.groupId,
+  };
+  const url = `http://127.0.0.1:${options.proxyPort}`;
+  progress(
+    `[deploy] ${deployment.id}: commit ${commit} to slot ${slot} (port ${port}); ` +
+      (previous ? `traffic stays on ${previous} until ${slot} validates` : 'first deployment'),
+  );
+
+  // A fresh "instance": a process left on this slot by an earlier failed run is stopped first.
+  stopSlot(stateDir, slot, options.parentEnv, progress);
+  const instance = slotInstance(stateDir, slot, port, deployEnv, options);
+  const run = (events?: readonly string[]) =>
+    runLifecycle({ instance, bundleDir, deployment, parentEnv: options.parentEnv, progress, ...(events ? { events } : {}) });
+  const fail = (lifecycle: LifecycleResult): BlueGreenResult => {
+    stopSlot(stateDir, slot, options.parentEnv, progress);
+    return {
+      succeeded: false, slot, commit, url, deploymentId: deployment.id, lifecycle,
+      ...(previous && previousSlot ? { serving: { slot: previous, commit: previousSlot.commit } } : {}),
+    };
+  };
+
+  const installed = await run();
+  if (!installed.succeeded) return fail(installed);
+
+  const beforeAllow = await run(['BeforeAllowTraffic']);
+  if (!beforeAllow.succeeded) return fail(beforeAllow);
+  await switchProxy(options.proxyPort, slot, port);
+  const switched = await waitForCommitThroughProxy(options.proxyPort, commit);
+  const afterAllow = switched ? await run(['AfterAllowTraffic']) : undefined;
+  if (!switched || !afterAllow?.succeeded) {
+    if (previous && previousSlot) await switchProxy(options.proxyPort, previous, previousSlot.port);
+    const failed: LifecycleResult = afterAllow ?? {
+      succeeded: false,
+      events: [],
+      failure: { event: 'AllowTraffic', message: `the proxy did not serve commit ${commit} from slot ${slot}` },
+      archiveDir: installed.archiveDir,
+    };
+    return fail(failed);
+  }
+  progress(`[deploy] AllowTraffic: ${url} now routes to slot ${slot}`);
+
+  if (previous && previousSlot) {
+    const left = await drain(options.proxyPort, previousSlot.port, options.drainTimeoutMs ?? 10_000);
+    progress(`[deploy] BlockTraffic: slot ${previous} drained${left > 0 ? ` (${left} requests still running at the deadline)` : ''}`);
+    stopSlot(stateDir, previous, options.parentEnv, progress);
+  }
+
+  const slots = { ...state.slots, [slot]: { port, commit, deploymentId: deployment.id } };
+  if (previous) delete slots[previous];
+  state = { ...state, active: slot, slots };
+  writeState(stateDir, state);
+  return { succeeded: true, slot, commit, url, deploymentId: deployment.id, lifecycle: installed };
+}
+
+/** Stops everything the rehearsal started: each slot's pm2 (by its PM2_HOME) and the proxy (by the pid it recorded). */
+export async function stopRehearsal(options: Pick<BlueGreenOptions, 'stateDir' | 'parentEnv' | 'progress'>): Promise<void> {
+  const state = readState(options.stateDir);
+  for (const slot of SLOTS) stopSlot(options.stateDir, slot, options.parentEnv, options.progress);
+  if (state.proxy && (await proxyStatus(state.proxy.port))) {
+    process.kill(state.proxy.pid, 'SIGTERM');
+    for (let attempt = 0; attempt < 30 && (await proxyStatus(state.proxy.port)); attempt++) await sleep(100);
+    options.progress(`[proxy] stopped (pid ${state.proxy.pid})`);
+  }
+  rmSync(statePath(options.stateDir), { force: true });
+}
