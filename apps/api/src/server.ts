@@ -13,6 +13,12 @@ export interface GracefulServerOptions {
   readonly logger: Logger;
   /** Deadline for in-flight requests once shutdown begins; past it the process exits 1. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long idle keep-alive sockets stay open after shutdown begins, so each
+   * can have its next request answered with `Connection: close`. Capped at
+   * half the deadline. @default 1000
+   */
+  readonly idleGraceMs?: number;
   /** Ends the process. Injected so the sequence can be driven in a test. */
   readonly exit: (code: number) => void;
 }
@@ -38,8 +44,8 @@ export interface GracefulServer {
  *    sockets at once: a client that is sending its next request on such a
  *    socket at that instant gets a reset. Instead each socket's next request
  *    is answered, with `Connection: close`, so the client reconnects elsewhere.
- * 3. After a short grace (a quarter of the deadline, at most 1 s) sockets that
- *    stayed idle are closed.
+ * 3. After a short grace (`idleGraceMs`, at most half the deadline) sockets
+ *    that stayed idle are closed.
  * 4. When no request is in flight and no socket is open, exit with `exitCode`.
  *    At the deadline, exit 1 if a request is still running.
  */
@@ -95,7 +101,7 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
     lifecycle.draining = true;
     for (const { res } of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
 
-    const idleGraceMs = Math.min(1_000, Math.floor(shutdownTimeoutMs / 4));
+    const idleGraceMs = Math.min(options.idleGraceMs ?? 1_000, Math.floor(shutdownTimeoutMs / 2));
     shuttingDown = {
       exitCode,
       timers: [

@@ -57,6 +57,7 @@ export async function runService(options: RunServiceOptions = {}): Promise<void>
     lifecycle,
     logger,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    idleGraceMs: config.SHUTDOWN_IDLE_GRACE_MS,
     exit: (code) => process.exit(code),
   });
 

@@ -59,6 +59,11 @@ export const configKeys = {
     schema: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
     description: 'Graceful-shutdown deadline in ms; requests still running then are abandoned and the process exits 1.',
   }),
+  SHUTDOWN_IDLE_GRACE_MS: key({
+    schema: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    description:
+      'After shutdown begins, how long an idle keep-alive connection stays open so its next request is answered (with Connection: close) instead of reset.',
+  }),
   JSON_BODY_LIMIT_BYTES: key({
     schema: z.coerce.number().int().min(1).max(10_485_760).default(16_384),
     description: 'Largest JSON request body accepted, in bytes; larger bodies get 413.',

@@ -84,7 +84,8 @@ describe('graceful shutdown', () => {
   });
 
   it('when draining, then /health answers 503 on an open keep-alive connection and new connections are refused', async () => {
-    service = await startService({ SHUTDOWN_TIMEOUT_MS: '8000' });
+    // A long idle grace, so a busy CI machine cannot close the kept-alive socket before the test uses it.
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '20000', SHUTDOWN_IDLE_GRACE_MS: '8000' });
     await service.ready;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     expect((await get(service.port, '/health', agent)).status).toBe(200);

@@ -33,7 +33,7 @@ beforeAll(async () => {
     PM2_HOME: path.join(work, 'pm2'),
     INSTANCE_ENV_FILE: instanceEnv,
     PM2_INSTANCES: '1',
-    VALIDATE_ATTEMPTS: '20',
+    VALIDATE_ATTEMPTS: '60',
     VALIDATE_INTERVAL_SECONDS: '0.5',
   };
 });
