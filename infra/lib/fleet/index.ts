@@ -69,9 +69,12 @@ export class Fleet extends Construct {
     // Reading the pipeline's artifacts (the bundles) is granted by the pipeline stack,
     // which owns them: see ArtifactStore.grantBundleDownload.
 
-    const machineImage = ec2.MachineImage.latestAmazonLinux2023({
-      // The public SSM parameter .../al2023-ami-kernel-default-<arch>, resolved by CloudFormation at
-      // deploy time: no lookup at synth, and each deploy picks up the latest AMI (a rolling replacement).
+    // The public SSM parameter .../al2023-ami-kernel-default-<arch>, resolved by CloudFormation at
+    // deploy time: no lookup at synth, and each deploy picks up the latest AMI (a rolling replacement).
+    // (MachineImage.latestAmazonLinux2023 would pin CDK's idea of the latest kernel instead.)
+    const machineImage = new ec2.AmazonLinux2023ImageSsmParameter({
+      // Never a synth-time context lookup (it would need credentials and freeze the AMI in cdk.context.json).
+      cachedInContext: false,
       kernel: ec2.AmazonLinux2023Kernel.DEFAULT,
       cpuType: props.instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
     });

@@ -33,6 +33,7 @@ export interface EnvironmentStackProps extends StackProps {
 export class EnvironmentStack extends Stack {
   /** The environment's name from the deploy config. */
   readonly environmentName: string;
+  readonly vpc: ec2.IVpc;
   readonly deployment: IEnvironmentDeployment;
   readonly loadBalancer: ServiceLoadBalancer;
   readonly parameters: ServiceParameters;
@@ -50,6 +51,7 @@ export class EnvironmentStack extends Stack {
       removalPolicy: props.removalPolicy,
     });
     const network = new Network(this, 'Network', { natGateways: env.natGateways, flowLogsBucket: logs.bucket });
+    this.vpc = network.vpc;
 
     this.parameters = new ServiceParameters(this, 'Parameters', {
       environmentName: env.name,

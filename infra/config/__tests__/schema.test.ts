@@ -1,0 +1,118 @@
+import { deployConfig } from '../deploy-config';
+import { DeployConfigError, parseDeployConfig, productionEnvironment, type DeployConfigInput } from '../schema';
+
+type EnvironmentInput = DeployConfigInput['environments'][number];
+
+function shipped(name: string): EnvironmentInput {
+  const environment = deployConfig.environments.find((env) => env.name === name);
+  if (environment === undefined) throw new Error(`no ${name} environment in deploy-config.ts`);
+  return environment;
+}
+const staging = shipped('staging');
+const prod = shipped('prod');
+
+function withEnvironments(...environments: EnvironmentInput[]): DeployConfigInput {
+  return { ...deployConfig, environments };
+}
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseDeployConfig(input);
+  } catch (error) {
+    if (error instanceof DeployConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('parseDeployConfig', () => {
+  it('when the shipped config is parsed, then it is valid and prod is the production environment', () => {
+    // Act
+    const config = parseDeployConfig(deployConfig);
+
+    // Assert
+    expect(config.environments.map((env) => env.name)).toEqual(['staging', 'prod']);
+    expect(productionEnvironment(config).name).toBe('prod');
+    expect(config.environments.every((env) => env.deploymentStyle === 'in-place')).toBe(true);
+  });
+
+  it('when optional fields are left out, then the documented defaults are filled in', () => {
+    // Arrange
+    const minimal = {
+      region: 'eu-west-1',
+      source: { kind: 'codecommit', repositoryName: 'conveyor' },
+      environments: [{ name: 'prod', instanceType: 't3.micro', capacity: { min: 1, desired: 1, max: 2 }, greeting: 'Hi' }],
+    };
+
+    // Act
+    const config = parseDeployConfig(minimal);
+
+    // Assert
+    expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'conveyor', create: false, branch: 'main' });
+    expect(config.environments[0]).toMatchObject({
+      deploymentStyle: 'in-place',
+      natGateways: 1,
+      alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 2 },
+    });
+    expect(config.notificationEmails).toEqual([]);
+    expect(config.removalPolicy).toBe('destroy');
+  });
+
+  it('when an environment asks for blue/green, then the config accepts it (the stack reports that issue 5 implements it)', () => {
+    // Act
+    const config = parseDeployConfig(withEnvironments(staging, { ...prod, deploymentStyle: 'blue-green' }));
+
+    // Assert
+    expect(config.environments[1]?.deploymentStyle).toBe('blue-green');
+  });
+
+  it.each([
+    ['an instance type without a family', withEnvironments({ ...staging, instanceType: 't3small' }), 'environments[0].instanceType'],
+    ['desired capacity above max', withEnvironments(staging, { ...prod, capacity: { min: 2, desired: 5, max: 4 } }), 'environments[1].capacity'],
+    ['max equal to min', withEnvironments({ ...staging, capacity: { min: 1, desired: 1, max: 1 } }), 'environments[0].capacity'],
+    ['two environments with one name', withEnvironments(staging, { ...prod, name: 'staging' }), 'environments[1].name'],
+    ['an upper-case environment name', withEnvironments({ ...staging, name: 'Staging' }), 'environments[0].name'],
+    ['an unknown deployment style', withEnvironments({ ...staging, deploymentStyle: 'canary' as never }), 'environments[0].deploymentStyle'],
+    ['an empty greeting', withEnvironments({ ...staging, greeting: '  ' }), 'environments[0].greeting'],
+    ['a log level the service does not know', withEnvironments({ ...staging, logLevel: 'verbose' as never }), 'environments[0].logLevel'],
+    ['three NAT gateways', withEnvironments({ ...staging, natGateways: 3 }), 'environments[0].natGateways'],
+    ['a negative latency threshold', withEnvironments({ ...staging, alarms: { p99LatencySeconds: -1 } }), 'environments[0].alarms.p99LatencySeconds'],
+    [
+      'a certificate from another region',
+      withEnvironments({ ...staging, certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }),
+      'environments[0].certificateArn',
+    ],
+    ['no environment at all', withEnvironments(), 'environments'],
+    ['a misspelt field', withEnvironments({ ...staging, instanceTyp: 't3.small' } as never), 'environments[0]'],
+    ['an invalid email', { ...deployConfig, notificationEmails: ['ops.example.com'] }, 'notificationEmails[0]'],
+    ['an invalid region', { ...deployConfig, region: 'Ireland' }, 'region'],
+    ['a malformed connection ARN', { ...deployConfig, source: { ...deployConfig.source, connectionArn: 'arn:aws:iam::1:role/x' } }, 'source.connectionArn'],
+    [
+      'a connection from another region',
+      {
+        ...deployConfig,
+        source: { ...deployConfig.source, connectionArn: 'arn:aws:codeconnections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012' },
+      },
+      'source.connectionArn',
+    ],
+    ['an unknown source kind', { ...deployConfig, source: { kind: 'bitbucket' } }, 'source.kind'],
+  ])('when the config has %s, then it is rejected naming %s', (_case, input, fieldPath) => {
+    // Act
+    const problems = problemsOf(input);
+
+    // Assert
+    expect(problems.some((problem) => problem.startsWith(`${fieldPath}: `))).toBe(true);
+  });
+
+  it('when several fields are invalid, then one error lists every one of them with its path', () => {
+    // Arrange
+    const input = { ...withEnvironments({ ...staging, instanceType: 'big' }), region: 'nowhere' };
+
+    // Act
+    const act = (): unknown => parseDeployConfig(input);
+
+    // Assert
+    expect(act).toThrow(DeployConfigError);
+    expect(act).toThrow(/infra\/config\/deploy-config\.ts[\s\S]*- region: [\s\S]*- environments\[0\]\.instanceType: /);
+  });
+});
