@@ -60,7 +60,9 @@ export function instanceBootstrapCommands(options: InstanceBootstrapOptions): st
     'cd /tmp',
     `curl --fail --silent --show-error --location --retry 5 --output codedeploy-install ${agentInstaller}`,
     'chmod +x codedeploy-install',
-    './codedeploy-install auto',
+    // The installer takes the region from AWS_REGION before trying instance metadata
+    // (with IMDSv1, which this launch template disables; it would fall back to us-east-1).
+    `AWS_REGION=${options.region} ./codedeploy-install auto`,
     'systemctl enable --now codedeploy-agent',
     `echo "[${SERVICE_NAME}] bootstrap done"`,
   ];

@@ -41,7 +41,7 @@ describe('instanceBootstrapCommands', () => {
 
     // Assert
     expect(script).toContain(installer);
-    expect(script).toContain('./codedeploy-install auto');
+    expect(script).toContain('AWS_REGION=eu-west-1 ./codedeploy-install auto');
     expect(script.indexOf('./codedeploy-install auto')).toBeGreaterThan(script.indexOf('CONFIG_SSM_PATH='));
     expect(script.indexOf('./codedeploy-install auto')).toBeGreaterThan(script.indexOf('useradd'));
   });
