@@ -1,0 +1,380 @@
+import {
+  AttachLoadBalancerTargetGroupsCommand,
+  CreateAutoScalingGroupCommand,
+  CreateOrUpdateTagsCommand,
+  DeleteAutoScalingGroupCommand,
+  DeleteNotificationConfigurationCommand,
+  DeleteTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  DetachLoadBalancerTargetGroupsCommand,
+  paginateDescribeAutoScalingGroups,
+  PutNotificationConfigurationCommand,
+  UpdateAutoScalingGroupCommand,
+  type AutoScalingClient,
+  type AutoScalingGroup,
+  type CreateAutoScalingGroupCommandInput,
+  type UpdateAutoScalingGroupCommandInput,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  BatchGetDeploymentGroupsCommand,
+  CreateDeploymentGroupCommand,
+  DeleteDeploymentGroupCommand,
+  GetDeploymentGroupCommand,
+  paginateListDeploymentGroups,
+  UpdateDeploymentGroupCommand,
+  type CodeDeployClient,
+  type CreateDeploymentGroupCommandInput,
+  type UpdateDeploymentGroupCommandInput,
+} from '@aws-sdk/client-codedeploy';
+
+import { awsFailure, describeError, isErrorNamed, logCall } from './errors';
+import { buildNotificationRequest } from './requests';
+
+/** What the handler needs from outside; tests pass mocked clients and a sleep that does not wait. */
+export interface FleetDependencies {
+  readonly codeDeploy: CodeDeployClient;
+  readonly autoScaling: AutoScalingClient;
+  /** Waits between DeleteAutoScalingGroup attempts while a scaling activity blocks it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Status DescribeAutoScalingGroups reports for a group that is being deleted. */
+export const DELETE_IN_PROGRESS = 'Delete in progress';
+
+/** DeleteAutoScalingGroup attempts while a scaling activity is in progress, and the first wait (doubled each time). */
+const DELETE_ATTEMPTS = 5;
+const DELETE_FIRST_WAIT_MS = 5_000;
+/** BatchGetDeploymentGroups takes at most 100 names (BatchLimitExceededException). */
+const BATCH_GET_LIMIT = 100;
+
+const ADVICE = {
+  codeDeployRead:
+    "Check that the CodeDeploy application exists in this account and region and that the handler's role may call codedeploy:GetDeploymentGroup, ListDeploymentGroups and BatchGetDeploymentGroups.",
+  deploymentGroupWrite:
+    'Check that the CodeDeploy application exists, that the service role exists, trusts codedeploy.amazonaws.com and holds the ' +
+    "blue/green permissions (README), that the target group and alarm names exist, and that the handler's role may call " +
+    'codedeploy:CreateDeploymentGroup/UpdateDeploymentGroup and iam:PassRole on the service role.',
+  deploymentGroupDelete:
+    "Check that the handler's role may call codedeploy:DeleteDeploymentGroup; or delete the deployment group by hand and retry the stack deletion.",
+  autoScalingWrite:
+    'Check that the launch template version, subnets and target group exist, and that the handler\'s role may call ' +
+    'autoscaling:CreateAutoScalingGroup/UpdateAutoScalingGroup, ec2:RunInstances, ec2:CreateTags and iam:PassRole on the instance role.',
+  autoScalingRead: "Check that the handler's role may call autoscaling:DescribeAutoScalingGroups.",
+  autoScalingDelete:
+    "Check that the handler's role may call autoscaling:DeleteAutoScalingGroup; or delete the group by hand " +
+    '(aws autoscaling delete-auto-scaling-group --force-delete) and retry the stack deletion.',
+  autoScalingAttach:
+    "Check that the target group exists and that the handler's role may call autoscaling:AttachLoadBalancerTargetGroups/DetachLoadBalancerTargetGroups.",
+  autoScalingTags: "Check that the handler's role may call autoscaling:CreateOrUpdateTags and autoscaling:DeleteTags.",
+  autoScalingNotifications:
+    "Check that the topic exists and that the handler's role may call autoscaling:PutNotificationConfiguration/DeleteNotificationConfiguration.",
+} as const;
+
+/**
+ * Every AWS call the handler makes, one method each: it logs the call, and turns
+ * a failure into a FleetError that says what failed and what to do. The few
+ * outcomes that are not failures for a custom resource (already exists, already
+ * gone) come back as values instead.
+ */
+export class FleetApi {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: FleetDependencies) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  // --- CodeDeploy ---------------------------------------------------------
+
+  /** The Auto Scaling groups the deployment group targets now, or undefined when it (or its application) does not exist. */
+  async getDeploymentGroupTargets(applicationName: string, deploymentGroupName: string): Promise<string[] | undefined> {
+    logCall('GetDeploymentGroup', { applicationName, deploymentGroupName });
+    try {
+      const { deploymentGroupInfo } = await this.deps.codeDeploy.send(
+        new GetDeploymentGroupCommand({ applicationName, deploymentGroupName }),
+      );
+      return (deploymentGroupInfo?.autoScalingGroups ?? []).flatMap((group) => (group.name ? [group.name] : []));
+    } catch (error) {
+      if (isErrorNamed(error, 'DeploymentGroupDoesNotExistException', 'ApplicationDoesNotExistException')) return undefined;
+      throw awsFailure('GetDeploymentGroup', `${applicationName}/${deploymentGroupName}`, error, ADVICE.codeDeployRead);
+    }
+  }
+
+  /** 'exists' when a deployment group of that name is already there (a retried Create). */
+  async createDeploymentGroup(request: CreateDeploymentGroupCommandInput): Promise<'created' | 'exists'> {
+    const subject = `${request.applicationName}/${request.deploymentGroupName}`;
+    logCall('CreateDeploymentGroup', {
+      applicationName: request.applicationName,
+      deploymentGroupName: request.deploymentGroupName,
+      autoScalingGroups: request.autoScalingGroups,
+    });
+    try {
+      await this.deps.codeDeploy.send(new CreateDeploymentGroupCommand(request));
+      return 'created';
+    } catch (error) {
+      if (isErrorNamed(error, 'DeploymentGroupAlreadyExistsException')) return 'exists';
+      throw awsFailure('CreateDeploymentGroup', subject, error, ADVICE.deploymentGroupWrite);
+    }
+  }
+
+  async updateDeploymentGroup(request: UpdateDeploymentGroupCommandInput): Promise<void> {
+    const subject = `${request.applicationName}/${request.currentDeploymentGroupName}`;
+    logCall('UpdateDeploymentGroup', {
+      applicationName: request.applicationName,
+      currentDeploymentGroupName: request.currentDeploymentGroupName,
+      autoScalingGroups: request.autoScalingGroups,
+    });
+    try {
+      const { hooksNotCleanedUp } = await this.deps.codeDeploy.send(new UpdateDeploymentGroupCommand(request));
+      logHooksNotCleanedUp('UpdateDeploymentGroup', hooksNotCleanedUp);
+    } catch (error) {
+      throw awsFailure('UpdateDeploymentGroup', subject, error, ADVICE.deploymentGroupWrite);
+    }
+  }
+
+  /** Deletes the deployment group; a group (or application) that is already gone is not an error. */
+  async deleteDeploymentGroup(applicationName: string, deploymentGroupName: string): Promise<void> {
+    logCall('DeleteDeploymentGroup', { applicationName, deploymentGroupName });
+    try {
+      const { hooksNotCleanedUp } = await this.deps.codeDeploy.send(
+        new DeleteDeploymentGroupCommand({ applicationName, deploymentGroupName }),
+      );
+      logHooksNotCleanedUp('DeleteDeploymentGroup', hooksNotCleanedUp);
+    } catch (error) {
+      if (isErrorNamed(error, 'DeploymentGroupDoesNotExistException', 'ApplicationDoesNotExistException')) return;
+      throw awsFailure('DeleteDeploymentGroup', `${applicationName}/${deploymentGroupName}`, error, ADVICE.deploymentGroupDelete);
+    }
+  }
+
+  /**
+   * Auto Scaling group name → the other deployment group of the application that
+   * targets it. A group in this map belongs to someone else and is never touched.
+   */
+  async groupsOfOtherDeploymentGroups(applicationName: string, exceptDeploymentGroup: string): Promise<Map<string, string>> {
+    const subject = applicationName;
+    const names: string[] = [];
+    logCall('ListDeploymentGroups', { applicationName });
+    try {
+      for await (const page of paginateListDeploymentGroups({ client: this.deps.codeDeploy }, { applicationName })) {
+        names.push(...(page.deploymentGroups ?? []).filter((name) => name !== exceptDeploymentGroup));
+      }
+    } catch (error) {
+      if (isErrorNamed(error, 'ApplicationDoesNotExistException')) return new Map();
+      throw awsFailure('ListDeploymentGroups', subject, error, ADVICE.codeDeployRead);
+    }
+
+    const owners = new Map<string, string>();
+    for (let start = 0; start < names.length; start += BATCH_GET_LIMIT) {
+      const deploymentGroupNames = names.slice(start, start + BATCH_GET_LIMIT);
+      logCall('BatchGetDeploymentGroups', { applicationName, deploymentGroupNames });
+      try {
+        const { deploymentGroupsInfo } = await this.deps.codeDeploy.send(
+          new BatchGetDeploymentGroupsCommand({ applicationName, deploymentGroupNames }),
+        );
+        for (const info of deploymentGroupsInfo ?? []) {
+          for (const group of info.autoScalingGroups ?? []) {
+            if (group.name && info.deploymentGroupName) owners.set(group.name, info.deploymentGroupName);
+          }
+        }
+      } catch (error) {
+        throw awsFailure('BatchGetDeploymentGroups', subject, error, ADVICE.codeDeployRead);
+      }
+    }
+    return owners;
+  }
+
+  // --- Auto Scaling --------------------------------------------------------
+
+  /** 'exists' when a group of that name is already there: a retried Create, or someone else's group. */
+  async createAutoScalingGroup(request: CreateAutoScalingGroupCommandInput): Promise<'created' | 'exists'> {
+    const name = request.AutoScalingGroupName ?? '';
+    logCall('CreateAutoScalingGroup', {
+      AutoScalingGroupName: name,
+      LaunchTemplate: request.LaunchTemplate,
+      MinSize: request.MinSize,
+      DesiredCapacity: request.DesiredCapacity,
+      MaxSize: request.MaxSize,
+    });
+    try {
+      await this.deps.autoScaling.send(new CreateAutoScalingGroupCommand(request));
+      return 'created';
+    } catch (error) {
+      if (isErrorNamed(error, 'AlreadyExistsFault', 'AlreadyExists')) return 'exists';
+      throw awsFailure('CreateAutoScalingGroup', name, error, ADVICE.autoScalingWrite);
+    }
+  }
+
+  async describeAutoScalingGroup(name: string): Promise<AutoScalingGroup | undefined> {
+    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
+    try {
+      const { AutoScalingGroups } = await this.deps.autoScaling.send(
+        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+      );
+      return AutoScalingGroups?.find((group) => group.AutoScalingGroupName === name);
+    } catch (error) {
+      throw awsFailure('DescribeAutoScalingGroups', name, error, ADVICE.autoScalingRead);
+    }
+  }
+
+  /**
+   * Every Auto Scaling group in the account and region, page by page. The API
+   * filters by tag but not by name prefix, and CodeDeploy's copies are found by
+   * their name (CodeDeploy_<deployment group>_<deployment id>), so one full
+   * listing serves both lookups.
+   */
+  async listAutoScalingGroups(): Promise<AutoScalingGroup[]> {
+    logCall('DescribeAutoScalingGroups', { all: true });
+    const groups: AutoScalingGroup[] = [];
+    try {
+      for await (const page of paginateDescribeAutoScalingGroups({ client: this.deps.autoScaling, pageSize: 100 }, {})) {
+        groups.push(...(page.AutoScalingGroups ?? []));
+      }
+    } catch (error) {
+      throw awsFailure('DescribeAutoScalingGroups', 'all groups', error, ADVICE.autoScalingRead);
+    }
+    return groups;
+  }
+
+  async updateAutoScalingGroup(request: UpdateAutoScalingGroupCommandInput): Promise<void> {
+    const name = request.AutoScalingGroupName ?? '';
+    logCall('UpdateAutoScalingGroup', {
+      AutoScalingGroupName: name,
+      LaunchTemplate: request.LaunchTemplate,
+      MinSize: request.MinSize,
+      DesiredCapacity: request.DesiredCapacity,
+      MaxSize: request.MaxSize,
+    });
+    try {
+      await this.deps.autoScaling.send(new UpdateAutoScalingGroupCommand(request));
+    } catch (error) {
+      throw awsFailure('UpdateAutoScalingGroup', name, error, ADVICE.autoScalingWrite);
+    }
+  }
+
+  async attachTargetGroup(name: string, targetGroupArn: string): Promise<void> {
+    logCall('AttachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] });
+    try {
+      await this.deps.autoScaling.send(
+        new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }),
+      );
+    } catch (error) {
+      throw awsFailure('AttachLoadBalancerTargetGroups', name, error, ADVICE.autoScalingAttach);
+    }
+  }
+
+  async detachTargetGroup(name: string, targetGroupArn: string): Promise<void> {
+    logCall('DetachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] });
+    try {
+      await this.deps.autoScaling.send(
+        new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }),
+      );
+    } catch (error) {
+      throw awsFailure('DetachLoadBalancerTargetGroups', name, error, ADVICE.autoScalingAttach);
+    }
+  }
+
+  async tagFleet(name: string, key: string, value: string): Promise<void> {
+    logCall('CreateOrUpdateTags', { AutoScalingGroupName: name, Key: key, Value: value });
+    try {
+      await this.deps.autoScaling.send(
+        new CreateOrUpdateTagsCommand({
+          Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
+        }),
+      );
+    } catch (error) {
+      throw awsFailure('CreateOrUpdateTags', name, error, ADVICE.autoScalingTags);
+    }
+  }
+
+  async untag(name: string, key: string): Promise<void> {
+    logCall('DeleteTags', { AutoScalingGroupName: name, Key: key });
+    try {
+      await this.deps.autoScaling.send(
+        new DeleteTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key }] }),
+      );
+    } catch (error) {
+      throw awsFailure('DeleteTags', name, error, ADVICE.autoScalingTags);
+    }
+  }
+
+  async putNotification(name: string, topicArn: string): Promise<void> {
+    logCall('PutNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topicArn });
+    try {
+      await this.deps.autoScaling.send(new PutNotificationConfigurationCommand(buildNotificationRequest(name, topicArn)));
+    } catch (error) {
+      throw awsFailure('PutNotificationConfiguration', name, error, ADVICE.autoScalingNotifications);
+    }
+  }
+
+  async deleteNotification(name: string, topicArn: string): Promise<void> {
+    logCall('DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topicArn });
+    try {
+      await this.deps.autoScaling.send(
+        new DeleteNotificationConfigurationCommand({ AutoScalingGroupName: name, TopicARN: topicArn }),
+      );
+    } catch (error) {
+      throw awsFailure('DeleteNotificationConfiguration', name, error, ADVICE.autoScalingNotifications);
+    }
+  }
+
+  /**
+   * Deletes a group and its instances (ForceDelete). A group that is already
+   * gone is not an error. While a scaling activity blocks the deletion it is
+   * retried a few times (about a minute in all) before failing with advice.
+   */
+  async deleteAutoScalingGroup(name: string): Promise<'deleted' | 'gone'> {
+    for (let attempt = 1; ; attempt += 1) {
+      logCall('DeleteAutoScalingGroup', { AutoScalingGroupName: name, ForceDelete: true, attempt });
+      try {
+        await this.deps.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
+        return 'deleted';
+      } catch (error) {
+        if (isAutoScalingGroupNotFound(error)) return 'gone';
+        const blocked = isErrorNamed(error, 'ScalingActivityInProgressFault', 'ResourceInUseFault');
+        if (blocked && attempt < DELETE_ATTEMPTS) {
+          await this.sleep(DELETE_FIRST_WAIT_MS * 2 ** (attempt - 1));
+          continue;
+        }
+        const advice = blocked
+          ? `A scaling activity still holds the group after ${DELETE_ATTEMPTS} attempts; wait for it to finish (EC2 console, Auto Scaling group, Activity) and retry the stack deletion.`
+          : ADVICE.autoScalingDelete;
+        throw awsFailure('DeleteAutoScalingGroup', name, error, advice);
+      }
+    }
+  }
+
+  /** The named groups that still exist (for isComplete after a Delete). */
+  async remainingAutoScalingGroups(names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
+    try {
+      const remaining: string[] = [];
+      for await (const page of paginateDescribeAutoScalingGroups(
+        { client: this.deps.autoScaling, pageSize: 100 },
+        { AutoScalingGroupNames: [...names] },
+      )) {
+        remaining.push(...(page.AutoScalingGroups ?? []).flatMap((group) => group.AutoScalingGroupName ?? []));
+      }
+      return remaining;
+    } catch (error) {
+      throw awsFailure('DescribeAutoScalingGroups', names.join(', '), error, ADVICE.autoScalingRead);
+    }
+  }
+}
+
+/**
+ * Auto Scaling reports a missing group as a generic ValidationError whose
+ * message names it ("AutoScalingGroup name not found - ..."); the same test
+ * terraform-provider-aws uses.
+ */
+export function isAutoScalingGroupNotFound(error: unknown): boolean {
+  return isErrorNamed(error, 'ValidationError') && /AutoScalingGroup name not found|Group .* not found/.test(describeError(error).message);
+}
+
+function logHooksNotCleanedUp(operation: string, hooks: readonly { name?: string | undefined }[] | undefined): void {
+  if (hooks && hooks.length > 0) {
+    console.log(
+      `${operation}: CodeDeploy could not remove its lifecycle hook from ${hooks.map((hook) => hook.name).join(', ')}; ` +
+        'those groups are deleted next or no longer used by this deployment group.',
+    );
+  }
+}
