@@ -15,9 +15,11 @@ const PERIOD = Duration.minutes(1);
 const EVALUATION_PERIODS = 2;
 
 export interface ServiceAlarmsProps {
+  /** Goes into the alarm names (`<service>-<environment>-<what>`) and descriptions. */
   readonly environmentName: string;
   /** The target group whose metrics are watched. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** From the deploy config's `alarms`. */
   readonly thresholds: AlarmThresholds;
   /** Receives every alarm and every return to OK. */
   readonly topic: sns.ITopic;

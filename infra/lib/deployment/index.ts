@@ -30,8 +30,11 @@ export interface IEnvironmentDeployment {
 
 /** The instance count bounds of an environment. */
 export interface Capacity {
+  /** Never fewer instances than this. */
   readonly min: number;
+  /** How many instances run normally. */
   readonly desired: number;
+  /** Never more; must exceed `min` so a replacement can launch before an instance leaves. */
   readonly max: number;
 }
 
@@ -41,11 +44,13 @@ export interface EnvironmentDeploymentProps {
   readonly application: codedeploy.IServerApplication;
   /** The deployment group's name, unique within the application. */
   readonly deploymentGroupName: string;
+  /** The environment's VPC. */
   readonly vpc: ec2.IVpc;
   /** Where instances launch in. @default - the VPC's private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** What each instance is made from. */
   readonly launchTemplate: ec2.ILaunchTemplate;
+  /** Instance count bounds, from the deploy config. */
   readonly capacity: Capacity;
   /** CodeDeploy deregisters instances from it before a release and registers them after. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;

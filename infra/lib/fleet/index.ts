@@ -14,9 +14,11 @@ export { NODE_MAJOR, SERVICE_USER, instanceBootstrapCommands } from './user-data
 const ROOT_VOLUME_GIB = 16;
 
 export interface FleetProps {
+  /** The environment's VPC; the security group is created in it. */
   readonly vpc: ec2.IVpc;
   /** Written into the instance env file as APP_ENV. */
   readonly environmentName: string;
+  /** The EC2 instance type; an arm64 (Graviton) type gets the arm64 AMI. */
   readonly instanceType: ec2.InstanceType;
   /** The only thing allowed to reach the service port. */
   readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;

@@ -18,6 +18,7 @@ import { acknowledge } from '../nag';
 export const DEREGISTRATION_DELAY = Duration.seconds(Math.ceil(DEFAULT_SHUTDOWN_TIMEOUT_MS / 1_000) + 5);
 
 export interface ServiceLoadBalancerProps {
+  /** The environment's VPC: the load balancer goes in its public subnets. */
   readonly vpc: ec2.IVpc;
   /** Receives the access logs (must use SSE-S3, which is what the load balancer can write to). */
   readonly accessLogsBucket: s3.IBucket;

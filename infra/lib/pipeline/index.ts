@@ -14,6 +14,7 @@ import type { PipelineSource } from '../source';
 
 /** One environment the pipeline deploys to. */
 export interface DeployTarget {
+  /** Names the pipeline stages (`Deploy-<name>`, `Approve-<name>`). */
   readonly environmentName: string;
   /** The deployment group the Deploy action starts a deployment in. */
   readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
@@ -43,7 +44,9 @@ export function planDeployStages(targets: readonly DeployTarget[]): PlannedStage
 export interface DeliveryPipelineProps {
   /** The KMS-encrypted artifact bucket and its key; each environment's instances are granted bundle downloads from it. */
   readonly artifactStore: ArtifactStore;
+  /** The Source stage's action, its output artifact and its trigger. */
   readonly source: PipelineSource;
+  /** The CodeBuild project the Build stage runs. */
   readonly build: ServiceBuild;
   /** In deployment order; the last one is production. */
   readonly targets: readonly DeployTarget[];

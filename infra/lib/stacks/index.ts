@@ -12,9 +12,11 @@ export { PipelineStack, type PipelineStackProps } from './pipeline-stack';
 
 /** The stacks of one Conveyor deployment, in deployment order. */
 export interface ConveyorStacks {
+  /** The CodeDeploy application; deployed first. */
   readonly foundation: FoundationStack;
   /** In the config's order; the last is production. */
   readonly environments: readonly EnvironmentStack[];
+  /** The delivery pipeline and its artifact store; deployed last. */
   readonly pipeline: PipelineStack;
 }
 
