@@ -65,7 +65,8 @@ export default tseslint.config(
       ...jest.configs['flat/recommended'].rules,
       // A focused test silently skips the rest of the suite in CI.
       'jest/no-focused-tests': 'error',
-      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'request.**.expect', 'expect*'] }],
+      // CDK's Template assertions (hasResourceProperties, resourceCountIs...) assert too.
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'request.**.expect', 'expect*', '**.has*', '**.resourceCountIs', '**.resourcePropertiesCountIs'] }],
     },
   },
 );

@@ -3,5 +3,5 @@ import type { Config } from 'jest';
 /** The folder every workspace writes its JUnit file into: <repo>/reports/junit. */
 export declare const JUNIT_DIR: string;
 
-/** Jest settings for a workspace; `name` names its JUnit file. */
-export declare function createJestConfig(options: { name: string; testTimeout?: number }): Config;
+/** Jest settings for a workspace; `name` names its JUnit file, `roots` (default ['src']) are its code folders. */
+export declare function createJestConfig(options: { name: string; testTimeout?: number; roots?: string[] }): Config;

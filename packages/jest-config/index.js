@@ -11,14 +11,15 @@ const path = require('node:path');
 const JUNIT_DIR = path.resolve(__dirname, '..', '..', 'reports', 'junit');
 
 /**
- * @param {{ name: string, testTimeout?: number }} options
+ * @param {{ name: string, testTimeout?: number, roots?: string[] }} options
  *   name: file name of this workspace's JUnit report (without .xml).
+ *   roots: folders holding code and tests, relative to the workspace (default: src).
  * @returns {import('jest').Config}
  */
-function createJestConfig({ name, testTimeout = 10_000 }) {
+function createJestConfig({ name, testTimeout = 10_000, roots = ['src'] }) {
   return {
     testEnvironment: 'node',
-    roots: ['<rootDir>/src'],
+    roots: roots.map((root) => `<rootDir>/${root}`),
     testMatch: ['**/__tests__/**/*.test.ts'],
     transform: {
       '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],

@@ -13,13 +13,15 @@ function repoRootFrom(dir: string): string {
 }
 
 /**
- * The commit being packaged: CodeBuild's resolved source version when running
- * there (the rehearsal sets it too), else git HEAD, marked -dirty when the
- * working tree has uncommitted changes.
+ * The commit being packaged, first found of:
+ * 1. SOURCE_COMMIT_ID: the pipeline passes its source action's commit id (the
+ *    source zip CodePipeline hands CodeBuild has no .git);
+ * 2. CODEBUILD_RESOLVED_SOURCE_VERSION: CodeBuild's own (the rehearsal sets it);
+ * 3. git HEAD, marked -dirty when the working tree has uncommitted changes.
  */
 function resolveCommit(repoRoot: string, env: NodeJS.ProcessEnv): string {
-  const fromCodeBuild = env.CODEBUILD_RESOLVED_SOURCE_VERSION;
-  if (fromCodeBuild) return fromCodeBuild;
+  const fromPipeline = env.SOURCE_COMMIT_ID || env.CODEBUILD_RESOLVED_SOURCE_VERSION;
+  if (fromPipeline) return fromPipeline;
   const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
   return dirty ? `${head}-dirty` : head;

@@ -1,4 +1,3 @@
-/* eslint jest/expect-expect: ["error", { "assertFunctionNames": ["expect", "expect*", "**.has*", "**.resourceCountIs"] }] -- CDK's Template and Annotations assertions (hasResourceProperties, resourceCountIs...) throw on a mismatch, exactly like expect */
 import { SERVICE_NAME } from '@conveyor/config';
 import { Token, type App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';

@@ -1,4 +1,3 @@
-/* eslint jest/expect-expect: ["error", { "assertFunctionNames": ["expect", "expect*", "**.has*", "**.resourceCountIs"] }] -- CDK's Template and Annotations assertions (hasResourceProperties, resourceCountIs...) throw on a mismatch, exactly like expect */
 import { ALB_IDLE_TIMEOUT_SECONDS, HEALTH_PATH, SERVICE_PORT } from '@conveyor/config';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 

@@ -1,4 +1,3 @@
-/* eslint jest/expect-expect: ["error", { "assertFunctionNames": ["expect", "expect*", "**.has*", "**.resourceCountIs"] }] -- CDK's Template and Annotations assertions (hasResourceProperties, resourceCountIs...) throw on a mismatch, exactly like expect */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { synthConveyor, TEST_CONNECTION_ARN, testConfig } from '../../../test-support';
