@@ -44,8 +44,10 @@ export const deployConfig = {
       name: 'prod',
       instanceType: 't3.small',
       capacity: { min: 2, desired: 2, max: 4 },
-      // 'blue-green' arrives with the blue/green construct (issue 5).
-      deploymentStyle: 'in-place',
+      // Every release goes to a fresh copy of the fleet; traffic moves once it is healthy.
+      deploymentStyle: 'blue-green',
+      // The previous fleet keeps running this long after the switch, ready to take traffic back.
+      blueGreen: { terminationWaitMinutes: 15 },
       natGateways: 1,
       // certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/<id>',  // HTTPS; unset = HTTP only
       greeting: 'Hello',

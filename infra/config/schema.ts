@@ -57,6 +57,22 @@ const alarmThresholds = z
   })
   .strict();
 
+/** What a blue/green environment does after traffic has moved to the new instances. */
+const blueGreenSettings = z
+  .object({
+    terminationWaitMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(0, 'must be from 0 to 2880 minutes (CodeDeploy\'s limit)')
+      .max(2880, 'must be from 0 to 2880 minutes (CodeDeploy\'s limit)')
+      .default(15)
+      .describe(
+        'How long the previous (blue) instances keep running after traffic moved to the new (green) ones. ' +
+          'An alarm in this window moves traffic back at once; the pipeline\'s deploy action waits it out.',
+      ),
+  })
+  .strict();
+
 const environment = z
   .object({
     name: z.string().regex(ENVIRONMENT_NAME, 'must be lowercase letters, digits and dashes, starting with a letter (at most 32)'),
@@ -75,6 +91,7 @@ const environment = z
         message: 'max must exceed min, so an instance can be replaced before one is removed',
       }),
     deploymentStyle: z.enum(['in-place', 'blue-green']).default('in-place'),
+    blueGreen: blueGreenSettings.prefault({}).describe("Settings used when deploymentStyle is 'blue-green'."),
     natGateways: z.number().int().min(1).max(2).default(1).describe('1 is cheaper; 2 keeps egress up if one AZ fails.'),
     certificateArn: z
       .string()
@@ -139,6 +156,7 @@ export type EnvironmentConfig = DeployConfig['environments'][number];
 export type SourceConfig = DeployConfig['source'];
 export type AlarmThresholds = EnvironmentConfig['alarms'];
 export type DeploymentStyle = EnvironmentConfig['deploymentStyle'];
+export type BlueGreenSettings = EnvironmentConfig['blueGreen'];
 
 /** Thrown when the deploy config is invalid; the message names every bad field by its path. */
 export class DeployConfigError extends Error {

@@ -33,7 +33,7 @@ describe('parseDeployConfig', () => {
     // Assert
     expect(config.environments.map((env) => env.name)).toEqual(['staging', 'prod']);
     expect(productionEnvironment(config).name).toBe('prod');
-    expect(config.environments.every((env) => env.deploymentStyle === 'in-place')).toBe(true);
+    expect(config.environments.map((env) => env.deploymentStyle)).toEqual(['in-place', 'blue-green']);
   });
 
   it('when optional fields are left out, then the documented defaults are filled in', () => {
@@ -51,6 +51,7 @@ describe('parseDeployConfig', () => {
     expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'conveyor', create: false, branch: 'main' });
     expect(config.environments[0]).toMatchObject({
       deploymentStyle: 'in-place',
+      blueGreen: { terminationWaitMinutes: 15 },
       natGateways: 1,
       alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 2 },
     });
@@ -58,12 +59,14 @@ describe('parseDeployConfig', () => {
     expect(config.removalPolicy).toBe('destroy');
   });
 
-  it('when an environment asks for blue/green, then the config accepts it (the stack reports that issue 5 implements it)', () => {
+  it('when an environment asks for blue/green with a termination wait, then the config keeps both', () => {
     // Act
-    const config = parseDeployConfig(withEnvironments(staging, { ...prod, deploymentStyle: 'blue-green' }));
+    const config = parseDeployConfig(
+      withEnvironments(staging, { ...prod, deploymentStyle: 'blue-green', blueGreen: { terminationWaitMinutes: 2880 } }),
+    );
 
     // Assert
-    expect(config.environments[1]?.deploymentStyle).toBe('blue-green');
+    expect(config.environments[1]).toMatchObject({ deploymentStyle: 'blue-green', blueGreen: { terminationWaitMinutes: 2880 } });
   });
 
   it.each([
@@ -73,6 +76,9 @@ describe('parseDeployConfig', () => {
     ['two environments with one name', withEnvironments(staging, { ...prod, name: 'staging' }), 'environments[1].name'],
     ['an upper-case environment name', withEnvironments({ ...staging, name: 'Staging' }), 'environments[0].name'],
     ['an unknown deployment style', withEnvironments({ ...staging, deploymentStyle: 'canary' as never }), 'environments[0].deploymentStyle'],
+    ['a termination wait above CodeDeploy\'s 2880 minutes', withEnvironments({ ...staging, blueGreen: { terminationWaitMinutes: 2881 } }), 'environments[0].blueGreen.terminationWaitMinutes'],
+    ['a negative termination wait', withEnvironments(staging, { ...prod, blueGreen: { terminationWaitMinutes: -1 } }), 'environments[1].blueGreen.terminationWaitMinutes'],
+    ['a fractional termination wait', withEnvironments({ ...staging, blueGreen: { terminationWaitMinutes: 1.5 } }), 'environments[0].blueGreen.terminationWaitMinutes'],
     ['an empty greeting', withEnvironments({ ...staging, greeting: '  ' }), 'environments[0].greeting'],
     ['a log level the service does not know', withEnvironments({ ...staging, logLevel: 'verbose' as never }), 'environments[0].logLevel'],
     ['three NAT gateways', withEnvironments({ ...staging, natGateways: 3 }), 'environments[0].natGateways'],

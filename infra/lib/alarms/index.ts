@@ -35,6 +35,8 @@ export interface ServiceAlarmsProps {
  */
 export class ServiceAlarms extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The one among `alarms` that counts unhealthy registered targets. */
+  readonly unhealthyHosts: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -69,6 +71,7 @@ export class ServiceAlarms extends Construct {
       threshold: thresholds.p99LatencySeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
+    this.unhealthyHosts = unhealthyHosts;
     this.alarms = [target5xx, unhealthyHosts, p99Latency];
 
     const notify = new actions.SnsAction(props.topic);

@@ -7,7 +7,8 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-import type { DeploymentStyle } from '../../config/schema';
+import type { BlueGreenSettings, DeploymentStyle } from '../../config/schema';
+import { BlueGreenServerDeployment } from '../blue-green';
 import { acknowledge } from '../nag';
 
 /**
@@ -18,9 +19,9 @@ import { acknowledge } from '../nag';
  *
  * - in-place (this file): a stack-owned Auto Scaling group and CDK's
  *   ServerDeploymentGroup; CodeDeploy updates the instances one at a time.
- * - blue/green (issue 5): CodeDeploy copies the Auto Scaling group on every
- *   release, so a custom resource owns the group and the deployment group
- *   (CloudFormation cannot: see shared/DESIGN.md). It implements this interface
+ * - blue/green (../blue-green): CodeDeploy copies the Auto Scaling group on
+ *   every release, so a custom resource owns the group and the deployment group
+ *   (CloudFormation cannot: docs/decisions/0001). It implements this interface
  *   with the same props, and the pipeline does not change.
  */
 export interface IEnvironmentDeployment {
@@ -48,36 +49,57 @@ export interface EnvironmentDeploymentProps {
   readonly vpc: ec2.IVpc;
   /** Where instances launch in. @default - the VPC's private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** What each instance is made from. */
-  readonly launchTemplate: ec2.ILaunchTemplate;
+  /** What each instance is made from (blue/green also passes its role and reads its latest version). */
+  readonly launchTemplate: ec2.LaunchTemplate;
   /** Instance count bounds, from the deploy config. */
   readonly capacity: Capacity;
   /** CodeDeploy deregisters instances from it before a release and registers them after. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /** Any of them firing stops the deployment and rolls it back. */
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /**
+   * The alarms among `alarms` that count unhealthy registered targets. Blue/green
+   * leaves them out of its deployment group: its first Auto Scaling group is
+   * attached to the target group and serves nothing until the first release, so
+   * they are in ALARM then and would stop that very release. They still notify.
+   * In-place attaches every alarm (its target group is empty until a release).
+   * @default - none
+   */
+  readonly targetHealthAlarms?: readonly cloudwatch.IAlarm[];
   /** Receives Auto Scaling launch and termination events. */
   readonly notificationTopic: sns.ITopic;
 }
 
-/**
- * Builds the deployment style an environment asked for.
- * @throws Error for 'blue-green' until issue 5 adds its implementation.
- */
+/** How an environment's releases reach it, from its deploy config entry. */
+export interface DeploymentSettings {
+  /** 'in-place' or 'blue-green'. */
+  readonly style: DeploymentStyle;
+  /** Used by 'blue-green' only. */
+  readonly blueGreen: BlueGreenSettings;
+  /** The blue/green fleet's first Auto Scaling group (names.fleet). */
+  readonly fleetName: string;
+  /** The tag that marks every group of a blue/green fleet (names.fleetTagKey). */
+  readonly fleetTagKey: string;
+}
+
+/** Builds the deployment style an environment asked for. */
 export function createEnvironmentDeployment(
   scope: Construct,
   id: string,
-  style: DeploymentStyle,
+  settings: DeploymentSettings,
   props: EnvironmentDeploymentProps,
 ): IEnvironmentDeployment {
+  const { style } = settings;
   switch (style) {
     case 'in-place':
       return new InPlaceDeployment(scope, id, props);
     case 'blue-green':
-      throw new Error(
-        `Deployment group ${props.deploymentGroupName}: deploymentStyle 'blue-green' is implemented by the blue/green construct (issue 5), ` +
-          "which is not built yet. Use 'in-place' for this environment in infra/config/deploy-config.ts until then.",
-      );
+      return new BlueGreenServerDeployment(scope, id, {
+        ...props,
+        fleetName: settings.fleetName,
+        fleetTagKey: settings.fleetTagKey,
+        terminationWait: Duration.minutes(settings.blueGreen.terminationWaitMinutes),
+      });
     default: {
       const unknown: never = style;
       throw new Error(`Unknown deployment style: ${String(unknown)}`);

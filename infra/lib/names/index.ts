@@ -26,6 +26,13 @@ export const names = {
   junitReportKey,
   junitReportGroup: `${buildProject}-${junitReportKey}`,
   deploymentGroup: (environment: string): string => `${SERVICE_NAME}-${environment}`,
+  /**
+   * A blue/green environment's first Auto Scaling group, and the value of the fleet tag on it.
+   * CodeDeploy names its copies `CodeDeploy_<deployment group>_<deployment id>`.
+   */
+  fleet: (environment: string): string => `${SERVICE_NAME}-${environment}-fleet`,
+  /** The tag key that marks every Auto Scaling group (and instance) of a blue/green fleet. */
+  fleetTagKey: `${SERVICE_NAME}:fleet`,
   alarm: (environment: string, what: string): string => `${SERVICE_NAME}-${environment}-${what}`,
 
   /** Parameter Store path the service reads at boot (`CONFIG_SSM_PATH`). */

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 
@@ -83,14 +83,25 @@ export class EnvironmentStack extends Stack {
       topic: notifications.topic,
     });
 
-    this.deployment = createEnvironmentDeployment(this, 'Deployment', env.deploymentStyle, {
-      application: props.application,
+    const deploymentSettings = {
+      style: env.deploymentStyle,
+      blueGreen: env.blueGreen,
+      fleetName: names.fleet(env.name),
+      fleetTagKey: names.fleetTagKey,
+    };
+    // The application by its name, not as a cross-stack reference: IAM policies then hold a literal
+    // (and so do their cdk-nag acknowledgements); the stack dependency keeps the deployment order.
+    if (Stack.of(props.application) !== this) this.addStackDependency(Stack.of(props.application));
+    const application = codedeploy.ServerApplication.fromServerApplicationName(this, 'Application', names.codeDeployApplication);
+    this.deployment = createEnvironmentDeployment(this, 'Deployment', deploymentSettings, {
+      application,
       deploymentGroupName: names.deploymentGroup(env.name),
       vpc: network.vpc,
       launchTemplate: this.fleet.launchTemplate,
       capacity: env.capacity,
       targetGroup: this.loadBalancer.targetGroup,
       alarms: this.alarms.alarms,
+      targetHealthAlarms: [this.alarms.unhealthyHosts],
       notificationTopic: notifications.topic,
     });
 

@@ -58,6 +58,9 @@ export function createConveyorStacks(app: App, config: DeployConfig): ConveyorSt
     removalPolicy,
   });
 
+  // The deploy actions name the CodeDeploy application (by name, see EnvironmentStack): it must exist first.
+  pipeline.addStackDependency(foundation);
+
   if (config.source.kind === 'github' && config.source.connectionArn === PLACEHOLDER_CONNECTION_ARN) {
     Annotations.of(pipeline).addWarningV2(
       'conveyor:placeholder-connection',

@@ -69,7 +69,7 @@ describe('pipeline stack (default config)', () => {
     // Assert
     expect(deploy?.InputArtifacts).toEqual([{ Name: 'Bundle' }]);
     expect(deploy?.Configuration?.DeploymentGroupName).toMatchObject({ 'Fn::GetStackOutput': { StackName: 'conveyor-api-prod' } });
-    expect(deploy?.Configuration?.ApplicationName).toMatchObject({ 'Fn::GetStackOutput': { StackName: 'conveyor-api-foundation' } });
+    expect(deploy?.Configuration?.ApplicationName).toBe('conveyor-api');
   });
 
   it('when production waits for approval, then the request goes to the SNS topic with a link to the run and the commit', () => {
