@@ -103,7 +103,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let bundleDir = values.bundle ? path.resolve(values.bundle) : path.join(workDir, 'artifact');
 
   if (command === 'all' || command === 'build') {
-    say(`[rehearse] build: running ${path.relative(process.cwd(), path.join(root, 'buildspec.yml')) || 'buildspec.yml'} as CodeBuild would, in a clean copy of the working tree`);
+    say('[rehearse] build: running buildspec.yml as CodeBuild would, in a clean copy of the working tree');
     if (!values['strict-audit']) say('[rehearse] local override: AUDIT_IF_UNREACHABLE=warn (CodeBuild fails when the registry cannot be audited; --strict-audit does too)');
     const build = await runBuildspec({
       sourceRoot: root,
@@ -118,7 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
       say(`[rehearse] build FAILED: see ${build.logFile}`);
       return 1;
     }
-    say(`[rehearse] build succeeded in ${seconds(Date.now() - started)}: artifact ${path.relative(process.cwd(), build.artifactDir)}`);
+    say(`[rehearse] build succeeded in ${seconds(Date.now() - started)}: artifact ${path.relative(root, build.artifactDir)}`);
     bundleDir = build.artifactDir;
     if (command === 'build') return 0;
   }
