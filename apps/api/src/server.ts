@@ -56,6 +56,25 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
 
+  // A request Node cannot even parse never reaches Express: answer it with the
+  // same JSON error contract instead of Node's plain-text 400, and close.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: 'headers_too_large', message: 'Request headers are too large' }
+        : { code: 'bad_request', message: 'Malformed HTTP request' },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+
   const sockets = new Set<Socket>();
   const inFlight = new Set<{ req: http.IncomingMessage; res: http.ServerResponse }>();
   let shuttingDown: { exitCode: number; timers: NodeJS.Timeout[] } | undefined;
