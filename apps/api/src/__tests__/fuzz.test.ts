@@ -10,6 +10,9 @@ import fc from 'fast-check';
 import { buildTestApp, expectNoInternals } from './helpers';
 
 const RUNS = 2_000;
+// Bounded by RUNS; the timeout only guards against a hang. ~5 s on an idle
+// 2-core machine, far more when CI runs every workspace's tests at once.
+const HANG_GUARD_MS = 180_000;
 
 interface Answer {
   readonly status: number;
@@ -129,5 +132,5 @@ describe('HTTP fuzz', () => {
     expect(tried).toBe(RUNS);
     expect(health.status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
+  }, HANG_GUARD_MS);
 });

@@ -33,6 +33,23 @@ export function makeBrokenBundle(bundle: string, dir: string, commit: string): s
   return broken;
 }
 
+/**
+ * A copy of `bundle` whose ValidateService hook outlives its appspec timeout
+ * (3 s): the deployment must fail there, as CodeDeploy fails a hook that times out.
+ */
+export function makeSlowHookBundle(bundle: string, dir: string, commit: string): string {
+  const slow = makeBrokenBundle(bundle, dir, commit);
+  cpSync(path.join(bundle, 'app', 'dist', 'main.js'), path.join(slow, 'app', 'dist', 'main.js'));
+  const appspec = path.join(slow, 'appspec.yml');
+  writeFileSync(
+    appspec,
+    readFileSync(appspec, 'utf8').replace(/(location: scripts\/deploy\/validate-service\.sh\n\s+timeout: )\d+/, '$13'),
+  );
+  const hook = path.join(slow, 'scripts', 'deploy', 'validate-service.sh');
+  writeFileSync(hook, readFileSync(hook, 'utf8').replace('set -euo pipefail\n', 'set -euo pipefail\nsleep 30\n'));
+  return slow;
+}
+
 export function freePort(): Promise<number> {
   const server = net.createServer();
   return new Promise((resolve) =>

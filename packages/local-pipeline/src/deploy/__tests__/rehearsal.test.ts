@@ -3,13 +3,13 @@ import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, tempDir } from './fixtures';
+import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, makeSlowHookBundle, tempDir } from './fixtures';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 let work: string;
 let stateDir: string;
-let bundles: { first: string; second: string; broken: string };
+let bundles: { first: string; second: string; broken: string; slowHook: string };
 let ports: { proxy: number; blue: number; green: number };
 
 interface CliRun {
@@ -84,7 +84,7 @@ beforeAll(async () => {
   work = tempDir('rehearsal');
   stateDir = path.join(work, 'state');
   const [first, second] = await Promise.all([makeBundle(work, 'rev-first'), makeBundle(work, 'rev-second')]);
-  bundles = { first, second, broken: makeBrokenBundle(second, work, 'rev-broken') };
+  bundles = { first, second, broken: makeBrokenBundle(second, work, 'rev-broken'), slowHook: makeSlowHookBundle(second, work, 'rev-slow-hook') };
   ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
 });
 
@@ -125,6 +125,15 @@ describe('the blue/green rehearsal', () => {
     expect(run.stderr).toContain('traffic stays on slot green, commit rev-second');
     expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-second' });
     await expect(health(ports.blue)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('when a hook outlives its timeout, then the deployment fails at that event and green keeps serving', async () => {
+    const run = await cli(['deploy', '--bundle', bundles.slowHook]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Script at specified location: scripts/deploy/validate-service.sh failed to complete in 3 seconds');
+    expect(run.stderr).toContain('traffic stays on slot green, commit rev-second');
+    expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-second' });
   });
 
   it('when stopped, then the load balancer and every slot are gone', async () => {
