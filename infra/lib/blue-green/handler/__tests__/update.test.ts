@@ -1,4 +1,4 @@
-import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { AttachLoadBalancerTargetGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
 
 import { FleetError } from '../errors';
@@ -206,5 +206,20 @@ describe('Update', () => {
 
     // Assert
     expect(error.message).toMatch(new RegExp(`^UpdateAutoScalingGroup failed: ${COPY}: ValidationError: AutoScalingGroup name not found`));
+  });
+
+  it('when attaching the new target group is denied, then the update fails naming the call and the missing permission, before leaving the old one', async () => {
+    // Arrange
+    deploymentGroupTargets(COPY);
+    fleet.autoScaling.on(AttachLoadBalancerTargetGroupsCommand).rejects(autoScalingError('AccessDenied', 'User is not authorized to perform: autoscaling:AttachLoadBalancerTargetGroups'));
+    const newArn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/conveyor-prod-2/fedcba9876543210';
+
+    // Act
+    const error = await rejectionOf(fleet.handler.onEvent(updateEvent({ TargetGroupArn: newArn, TargetGroupName: 'conveyor-prod-2' })));
+
+    // Assert
+    expect(error.message).toMatch(new RegExp(`^AttachLoadBalancerTargetGroups failed: ${COPY}: AccessDenied: `));
+    expect(error.message).toContain("lacks a permission for AttachLoadBalancerTargetGroups");
+    expect(fleet.sent().map(([operation]) => operation)).not.toContain('DetachLoadBalancerTargetGroups');
   });
 });
