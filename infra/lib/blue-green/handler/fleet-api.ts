@@ -251,68 +251,52 @@ export class FleetApi {
   }
 
   async attachTargetGroup(name: string, targetGroupArn: string): Promise<void> {
-    logCall('AttachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] });
-    try {
-      await this.deps.autoScaling.send(
-        new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }),
-      );
-    } catch (error) {
-      throw awsFailure('AttachLoadBalancerTargetGroups', name, error, ADVICE.autoScalingAttach);
-    }
+    await this.autoScalingWrite('AttachLoadBalancerTargetGroups', name, ADVICE.autoScalingAttach, { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }, () =>
+      this.deps.autoScaling.send(new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] })),
+    );
   }
 
   async detachTargetGroup(name: string, targetGroupArn: string): Promise<void> {
-    logCall('DetachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] });
-    try {
-      await this.deps.autoScaling.send(
-        new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }),
-      );
-    } catch (error) {
-      throw awsFailure('DetachLoadBalancerTargetGroups', name, error, ADVICE.autoScalingAttach);
-    }
+    await this.autoScalingWrite('DetachLoadBalancerTargetGroups', name, ADVICE.autoScalingAttach, { AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] }, () =>
+      this.deps.autoScaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: [targetGroupArn] })),
+    );
   }
 
   async tagFleet(name: string, key: string, value: string): Promise<void> {
-    logCall('CreateOrUpdateTags', { AutoScalingGroupName: name, Key: key, Value: value });
-    try {
-      await this.deps.autoScaling.send(
+    await this.autoScalingWrite('CreateOrUpdateTags', name, ADVICE.autoScalingTags, { AutoScalingGroupName: name, Key: key, Value: value }, () =>
+      this.deps.autoScaling.send(
         new CreateOrUpdateTagsCommand({
           Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
         }),
-      );
-    } catch (error) {
-      throw awsFailure('CreateOrUpdateTags', name, error, ADVICE.autoScalingTags);
-    }
+      ),
+    );
   }
 
   async untag(name: string, key: string): Promise<void> {
-    logCall('DeleteTags', { AutoScalingGroupName: name, Key: key });
-    try {
-      await this.deps.autoScaling.send(
-        new DeleteTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key }] }),
-      );
-    } catch (error) {
-      throw awsFailure('DeleteTags', name, error, ADVICE.autoScalingTags);
-    }
+    await this.autoScalingWrite('DeleteTags', name, ADVICE.autoScalingTags, { AutoScalingGroupName: name, Key: key }, () =>
+      this.deps.autoScaling.send(new DeleteTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key }] })),
+    );
   }
 
   async putNotification(name: string, topicArn: string): Promise<void> {
-    logCall('PutNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topicArn });
-    try {
-      await this.deps.autoScaling.send(new PutNotificationConfigurationCommand(buildNotificationRequest(name, topicArn)));
-    } catch (error) {
-      throw awsFailure('PutNotificationConfiguration', name, error, ADVICE.autoScalingNotifications);
-    }
+    await this.autoScalingWrite('PutNotificationConfiguration', name, ADVICE.autoScalingNotifications, { AutoScalingGroupName: name, TopicARN: topicArn }, () =>
+      this.deps.autoScaling.send(new PutNotificationConfigurationCommand(buildNotificationRequest(name, topicArn))),
+    );
   }
 
   async deleteNotification(name: string, topicArn: string): Promise<void> {
-    logCall('DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topicArn });
+    await this.autoScalingWrite('DeleteNotificationConfiguration', name, ADVICE.autoScalingNotifications, { AutoScalingGroupName: name, TopicARN: topicArn }, () =>
+      this.deps.autoScaling.send(new DeleteNotificationConfigurationCommand({ AutoScalingGroupName: name, TopicARN: topicArn })),
+    );
+  }
+
+  /** One logged call whose failure becomes a FleetError saying what to do: the shape every plain write above shares. */
+  private async autoScalingWrite(operation: string, name: string, advice: string, details: Record<string, unknown>, send: () => Promise<unknown>): Promise<void> {
+    logCall(operation, details);
     try {
-      await this.deps.autoScaling.send(
-        new DeleteNotificationConfigurationCommand({ AutoScalingGroupName: name, TopicARN: topicArn }),
-      );
+      await send();
     } catch (error) {
-      throw awsFailure('DeleteNotificationConfiguration', name, error, ADVICE.autoScalingNotifications);
+      throw awsFailure(operation, name, error, advice);
     }
   }
 
