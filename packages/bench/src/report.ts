@@ -1,0 +1,71 @@
+/**
+ * What every section returns, and how the report renders it. The JSON file
+ * keeps every sample; the Markdown report shows one table per section.
+ */
+import type { Summary } from './stats';
+
+export interface Goal {
+  /** What is compared, e.g. "createApp / bare Express 5 throughput". */
+  readonly name: string;
+  readonly value: number;
+  /** The goal as text, e.g. "≥ 0.8" or "= 0". */
+  readonly target: string;
+  readonly met: boolean;
+}
+
+export interface Table {
+  readonly caption?: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
+export interface SectionResult {
+  /** Stable id, also the key in results.json: service, reload, switch, cache, bundle, suite. */
+  readonly id: string;
+  readonly title: string;
+  /** One or two sentences: what was measured and how (load settings, repetitions). */
+  readonly method: string;
+  readonly tables: readonly Table[];
+  readonly goals: readonly Goal[];
+  /** Findings worth a sentence in the report (what closed a gap, what a figure means). */
+  readonly notes: readonly string[];
+  /** Every raw figure, for results.json. */
+  readonly data: Readonly<Record<string, Summary | number | string | boolean | readonly unknown[] | Record<string, unknown>>>;
+}
+
+export interface BenchContext {
+  readonly repoRoot: string;
+  /** Repetitions per variant; sections may scale it down for minute-long variants and say so in `method`. */
+  readonly reps: number;
+  /** Progress on stderr: every long step says what it is doing. */
+  readonly log: (line: string) => void;
+  /** A fresh directory under the OS temp dir, removed when the run ends. */
+  readonly tempDir: (prefix: string) => string;
+}
+
+export interface Section {
+  readonly id: string;
+  readonly title: string;
+  readonly run: (ctx: BenchContext) => Promise<SectionResult>;
+}
+
+export function goal(name: string, value: number, target: string): Goal {
+  const match = /^(≤|≥|=)\s*([\d.]+)$/.exec(target);
+  if (!match) throw new Error(`goal "${name}": target must look like "≤ 0.2", "≥ 0.8" or "= 0", got "${target}"`);
+  const bound = Number(match[2]);
+  const met = match[1] === '≤' ? value <= bound : match[1] === '≥' ? value >= bound : value === bound;
+  return { name, value, target, met };
+}
+
+/** Formats a number for a table: integers as they are, others to 3 significant digits. */
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+/** "median (min–max)" for a table cell. */
+export function cell(summary: Summary, unit = ''): string {
+  const u = unit ? ` ${unit}` : '';
+  return `${fmt(summary.median)}${u} (${fmt(summary.min)}–${fmt(summary.max)})`;
+}
