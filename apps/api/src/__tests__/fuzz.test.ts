@@ -128,6 +128,7 @@ describe('HTTP fuzz', () => {
       { numRuns: RUNS },
     );
     const health = await send('GET', '/health', {}, undefined);
+    console.log(`HTTP fuzz: ${tried} generated requests tried`);
 
     expect(tried).toBe(RUNS);
     expect(health.status).toBe(200);
