@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 import { ConfigError, ConfigSourceError, HEALTH_PATH, SERVICE_NAME, loadConfig } from '@conveyor/config';
 import type { Router } from 'express';
@@ -28,7 +29,8 @@ export async function runService(options: RunServiceOptions = {}): Promise<void>
 
   let config;
   try {
-    config = await loadConfig({ logger: bootLogger });
+    // The startup budget counts from the process's start, as pm2's listen_timeout does.
+    config = await loadConfig({ logger: bootLogger, startedAtMs: performance.timeOrigin });
   } catch (error) {
     if (error instanceof ConfigError) bootLogger.fatal({ problems: error.problems }, error.message);
     else if (error instanceof ConfigSourceError) bootLogger.fatal(error.message);

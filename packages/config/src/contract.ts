@@ -45,8 +45,9 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /**
  * How long the service may take to boot (load config, Parameter Store
  * included, and bind the port) before it must have reported ready. pm2's
- * `listen_timeout` is set from it; the Parameter Store read is bounded to fit
- * inside it (see SSM_CLIENT_SETTINGS in load.ts).
+ * `listen_timeout` is set from it; the Parameter Store read is abandoned in
+ * time to fit inside it (see AFTER_CONFIG_RESERVE_MS in load.ts). The default
+ * of the STARTUP_TIMEOUT_MS config key, which pm2 and the service both read.
  */
 export const STARTUP_TIMEOUT_MS = 30_000;
 

@@ -19,18 +19,36 @@ export interface LoadConfigOptions {
   readonly ssmRetry?: Pick<ReadSsmOptions, 'attempts' | 'baseDelayMs' | 'sleep'>;
   /** Where to report which keys came from where. @default - nothing is logged */
   readonly logger?: ConfigLogger;
+  /**
+   * When the process started (a Date.now() value). STARTUP_TIMEOUT_MS counts
+   * from there, as pm2's listen_timeout does from the fork.
+   * @default - the moment loadConfig is called
+   */
+  readonly startedAtMs?: number;
 }
 
 /**
  * The SSM client's limits. Worst case for an unreachable endpoint:
  * 3 reads x 2 SDK attempts x (1 s connect + 3 s request) + backoff < 25 s,
- * inside STARTUP_TIMEOUT_MS (30 s), so the service exits with a clear error
- * before pm2's listen_timeout would kill it silently.
+ * inside STARTUP_TIMEOUT_MS (30 s). They do not bound an endpoint that answers
+ * slowly page after page, or a socket that trickles: the startup deadline
+ * below does.
  */
 const SSM_CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } } as const;
 
-/** Keys that say where to read config from, so they can only come from the environment. */
-const BOOTSTRAP_KEYS: readonly ConfigKey[] = ['CONFIG_SSM_PATH', 'AWS_REGION'];
+/**
+ * The part of STARTUP_TIMEOUT_MS kept for what follows the config read (build
+ * info, binding the port, sending ready): the Parameter Store read is abandoned
+ * this long before the budget ends, so the service exits 1 with the cause
+ * logged before pm2's listen_timeout gives up on it without one.
+ */
+const AFTER_CONFIG_RESERVE_MS = 1_000;
+
+/**
+ * Keys that say where and how long to read config from, so they can only come
+ * from the environment (STARTUP_TIMEOUT_MS also sets pm2's listen_timeout).
+ */
+const BOOTSTRAP_KEYS: readonly ConfigKey[] = ['CONFIG_SSM_PATH', 'AWS_REGION', 'STARTUP_TIMEOUT_MS'];
 
 /**
  * The Parameter Store name a key is expected under: lower case, `_` as `-`.
@@ -52,6 +70,7 @@ export function keyToParameterName(ssmPath: string, key: string): string {
  * @throws ConfigSourceError when Parameter Store cannot be read.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+  const startedAtMs = options.startedAtMs ?? Date.now();
   const env = options.env ?? process.env;
   const raw: Partial<Record<ConfigKey, string>> = {};
   const sources: Partial<Record<ConfigKey, string>> = {};
@@ -65,7 +84,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
 
   const problems: ConfigProblem[] = [];
-  const bootstrap = configSchema.pick({ CONFIG_SSM_PATH: true, AWS_REGION: true }).safeParse(raw);
+  const bootstrap = configSchema.pick({ CONFIG_SSM_PATH: true, AWS_REGION: true, STARTUP_TIMEOUT_MS: true }).safeParse(raw);
   if (!bootstrap.success) throw new ConfigError(toProblems(bootstrap.error.issues, sources));
 
   const ssmPath = bootstrap.data.CONFIG_SSM_PATH;
@@ -79,7 +98,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const client =
       options.ssmClient ??
       new SSMClient({ region, ...SSM_CLIENT_SETTINGS });
-    const parameters = await readSsmParameters({ client, path: ssmPath, ...options.ssmRetry });
+    const budgetMs = bootstrap.data.STARTUP_TIMEOUT_MS;
+    const parameters = await readSsmParameters({
+      client,
+      path: ssmPath,
+      ...options.ssmRetry,
+      deadline: { atMs: startedAtMs + budgetMs - AFTER_CONFIG_RESERVE_MS, description: `the startup budget (STARTUP_TIMEOUT_MS=${budgetMs})` },
+    });
 
     const ignored: string[] = [];
     for (const [name, parameter] of parameters) {

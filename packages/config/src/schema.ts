@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, SERVICE_NAME, SERVICE_PORT } from './contract';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, SERVICE_NAME, SERVICE_PORT, STARTUP_TIMEOUT_MS } from './contract';
 
 /**
  * How a key may be supplied.
@@ -63,6 +63,11 @@ export const configKeys = {
     schema: z.coerce.number().int().min(0).max(60_000).default(1_000),
     description:
       'After shutdown begins, how long an idle keep-alive connection stays open so its next request is answered (with Connection: close) instead of reset.',
+  }),
+  STARTUP_TIMEOUT_MS: key({
+    schema: z.coerce.number().int().min(2_000).max(600_000).default(STARTUP_TIMEOUT_MS),
+    description:
+      "Boot budget in ms, counted from the process's start: pm2's listen_timeout is set from the same variable, and the Parameter Store read is abandoned (exit 1, cause logged) in time to leave 1 s of it for binding the port.",
   }),
   JSON_BODY_LIMIT_BYTES: key({
     schema: z.coerce.number().int().min(1).max(10_485_760).default(16_384),

@@ -191,6 +191,49 @@ describe('loadConfig from SSM Parameter Store', () => {
     expect(error.message).not.toMatch(/\n\s+at /);
   });
 
+  it('when SSM has not finished by the end of the startup budget, then the read is abandoned with an error naming the budget and the path', async () => {
+    ssm.on(GetParametersByPathCommand).callsFake(() => new Promise(() => undefined));
+
+    const error = await captureError(
+      loadConfig({
+        env: { ...ssmEnv, STARTUP_TIMEOUT_MS: '2000' },
+        ssmClient: new SSMClient({ region: 'eu-west-1' }),
+        // Started 900 ms ago: 100 ms of the budget are left before the 1 s kept for binding the port.
+        startedAtMs: Date.now() - 900,
+      }),
+    );
+
+    expect(error).toBeInstanceOf(ConfigSourceError);
+    expect(error.message).toContain(
+      'Could not read SSM Parameter Store path /conveyor-api/prod/ within the startup budget (STARTUP_TIMEOUT_MS=2000): attempt 1 had not finished (0 pages read)',
+    );
+  });
+
+  it('when SSM throttles and the next retry could not start before the deadline, then it stops at once with the last error', async () => {
+    ssm.on(GetParametersByPathCommand).rejects(throttling());
+
+    const error = await captureError(
+      loadConfig({
+        env: { ...ssmEnv, STARTUP_TIMEOUT_MS: '2000' },
+        ssmClient: new SSMClient({ region: 'eu-west-1' }),
+        ssmRetry: { attempts: 3, baseDelayMs: 60_000, sleep: () => Promise.resolve() },
+      }),
+    );
+
+    expect(error.message).toContain('within the startup budget (STARTUP_TIMEOUT_MS=2000): 1 attempt, the last failed with ThrottlingException: Rate exceeded');
+    expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
+  });
+
+  it('when Parameter Store holds a startup-timeout-ms parameter, then it is ignored: the budget comes only from the environment', async () => {
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('greeting', 'Hi'), param('startup-timeout-ms', '90000')] });
+    const logger = capturingLogger();
+
+    const config = await loadConfig({ env: { ...ssmEnv, STARTUP_TIMEOUT_MS: '5000' }, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger });
+
+    expect(config.STARTUP_TIMEOUT_MS).toBe(5000);
+    expect(logger.lines.join('\n')).toContain('/conveyor-api/prod/startup-timeout-ms');
+  });
+
   it('when a SecureString holds a secret, then no log line and no error message contains its value', async () => {
     const secret = 'sk_live_DO_NOT_LEAK_51d2';
     ssm.on(GetParametersByPathCommand).resolves({
