@@ -1,0 +1,205 @@
+/**
+ * The processes a workshop run starts: each block is one `bash -euo pipefail`
+ * in its own process group (so a timeout or a stop reaches npm, turbo and the
+ * node under them), writing stdout and stderr to one log file, in order, as a
+ * terminal would show them. Only processes this run started are ever
+ * signalled: by their group id, or (for the final sweep) because they run
+ * inside this run's temporary directory.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+export interface ShellProcess {
+  /** Process id of the shell, which is also its process group id. */
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves with the shell's exit code (128 + n when killed by signal n). */
+  readonly exited: Promise<number>;
+  /** Set once the shell has exited. */
+  exitCode: number | undefined;
+}
+
+export interface StartShellOptions {
+  readonly command: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Appended to: stdout and stderr both. */
+  readonly logFile: string;
+}
+
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+/** Starts `command` in `bash -euo pipefail`, detached into its own process group. */
+export function startShell(options: StartShellOptions): ShellProcess {
+  const fd = openSync(options.logFile, 'a');
+  let child;
+  try {
+    child = spawn('bash', ['-euo', 'pipefail', '-c', options.command], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const started: ShellProcess = {
+    pid: child.pid ?? -1,
+    logFile: options.logFile,
+    exitCode: undefined,
+    exited: new Promise<number>((resolve) => {
+      child.on('error', () => resolve(127));
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0)));
+    }).then((code) => {
+      started.exitCode = code;
+      return code;
+    }),
+  };
+  return started;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Sends `signal` to every process of the group; a group already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (pgid <= 0) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+interface ProcEntry {
+  readonly pid: number;
+  readonly pgid: number;
+  readonly zombie: boolean;
+}
+
+/** Every process in /proc (Linux); undefined where there is no /proc. */
+function procEntries(): ProcEntry[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const entries: ProcEntry[] = [];
+  for (const name of names) {
+    try {
+      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      entries.push({ pid: Number(name), pgid: Number(fields[2]), zombie: fields[0] === 'Z' });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return entries;
+}
+
+/**
+ * Whether any live process is left in the group. Zombies do not count: where
+ * PID 1 does not reap orphans (some containers), they would never go away.
+ */
+export function groupAlive(pgid: number): boolean {
+  if (pgid <= 0) return false;
+  const entries = procEntries();
+  if (entries) return entries.some((entry) => entry.pgid === pgid && !entry.zombie);
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+/**
+ * Stops a group the way a person would: `first` (SIGINT is Ctrl-C in a
+ * terminal), then SIGTERM, then SIGKILL, each after a grace period.
+ */
+export async function stopGroup(pgid: number, options: { readonly first?: NodeJS.Signals; readonly graceMs?: number } = {}): Promise<void> {
+  const sequence: NodeJS.Signals[] = [options.first ?? 'SIGINT', 'SIGTERM', 'SIGKILL'];
+  for (const signal of [...new Set(sequence)]) {
+    if (!groupAlive(pgid)) return;
+    signalGroup(pgid, signal);
+    if (await waitGroupGone(pgid, signal === 'SIGKILL' ? 2_000 : (options.graceMs ?? 15_000))) return;
+  }
+}
+
+/** The last `count` lines of a log file, for error messages. */
+export function tailOf(file: string, count: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const lines = text.replace(/\n$/, '').split('\n');
+  return lines.slice(-count);
+}
+
+/**
+ * Processes still running inside `dir` (their working directory or command
+ * line is below it): what a run left behind. Empty where there is no /proc.
+ */
+export function processesInside(dir: string): { readonly pid: number; readonly command: string }[] {
+  const entries = procEntries() ?? [];
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of entries) {
+    if (entry.pid === process.pid || entry.zombie) continue;
+    let cwd = '';
+    let command = '';
+    try {
+      cwd = readlinkSync(`/proc/${entry.pid}/cwd`);
+    } catch {
+      // Gone, or not ours to inspect.
+    }
+    try {
+      command = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    } catch {
+      // Gone.
+    }
+    if (cwd === dir || cwd.startsWith(`${dir}/`) || command.includes(`${dir}/`)) found.push({ pid: entry.pid, command });
+  }
+  return found;
+}
+
+/** Ends the given processes by pid: SIGTERM, then SIGKILL for any still alive after a grace. */
+export async function endProcesses(pids: readonly number[], graceMs = 3_000): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return !(procEntries()?.find((entry) => entry.pid === pid)?.zombie ?? false);
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
