@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+
+export interface StepOptions {
+  readonly cwd: string;
+  /** The whole environment of the step (see childEnv): nothing else is inherited. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The step, and everything it started, is killed after this long, and the step fails. */
+  readonly timeoutMs: number;
+}
+
+export interface StepRun {
+  /** Wall time from spawn to the end of the step's output, in milliseconds. */
+  readonly ms: number;
+  /** stdout and stderr as they came, at most the last MAX_OUTPUT characters. */
+  readonly output: string;
+}
+
+/** Enough for the turbo summary line and the tail an error shows; a whole test suite's output is not kept. */
+const MAX_OUTPUT = 1_000_000;
+/** Lines of output an error message carries. */
+export const TAIL_LINES = 20;
+
+/** The last `count` non-empty lines of `output`. */
+export function lastLines(output: string, count = TAIL_LINES): string[] {
+  return output
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .slice(-count);
+}
+
+function failure(step: string, what: string, output: string): Error {
+  const tail = lastLines(output);
+  const shown = tail.length > 0 ? `; last ${tail.length} lines of its output:\n${tail.map((line) => `    ${line}`).join('\n')}` : '; it printed nothing';
+  return new Error(`${step}: ${what}${shown}`);
+}
+
+/**
+ * Runs one measured step to completion and times it. The step gets its own
+ * process group, so a timeout ends it and everything it started, and nothing
+ * it left running in that group outlives it. Rejects with an Error naming the
+ * step, with the end of its output, on a non-zero exit, a signal or the timeout.
+ */
+export function runStep(step: string, command: string, args: readonly string[], options: StepOptions): Promise<StepRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+
+    let settled = false;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is already empty.
+      }
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      killGroup();
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(failure(step, `did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed`, output));
+    }, options.timeoutMs);
+
+    child.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${step}: could not start ${command}: ${error.message}`));
+    });
+    // 'close', not 'exit': the step is done when its output ends.
+    child.on('close', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      killGroup();
+      if (code === 0) resolve({ ms, output });
+      else reject(failure(step, `exited with ${code === null ? `signal ${signal ?? 'unknown'}` : `code ${code}`} after ${(ms / 1000).toFixed(1)} s`, output));
+    });
+  });
+}
