@@ -159,8 +159,12 @@ function install(context: EventContext): void {
         }
         if (appspec.fileExistsBehavior === 'RETAIN') continue;
       }
-      mkdirSync(path.dirname(target), { recursive: true });
-      cpSync(path.join(from, relative), target, { force: true, verbatimSymlinks: true });
+      try {
+        mkdirSync(path.dirname(target), { recursive: true });
+        cpSync(path.join(from, relative), target, { force: true, verbatimSymlinks: true });
+      } catch (error) {
+        throw copyFailure(error, destination, target);
+      }
       installed.push(target);
     }
   }
@@ -169,6 +173,19 @@ function install(context: EventContext): void {
   if (chownable.length > 0) {
     appendLog(paths.scriptsLog, `Install: permissions (${chownable.map((p) => `${p.object} -> ${p.owner ?? ''}:${p.group ?? ''}`).join(', ')}) not applied locally: the rehearsal runs as your own user`);
   }
+}
+
+/**
+ * A failed copy, said the way an operator acts on it: which appspec
+ * destination, the errno (ENOSPC: that disk is full; EROFS: mounted
+ * read-only), and the file being written, without Node's path into the
+ * agent's archive.
+ */
+function copyFailure(error: unknown, destination: string, target: string): Error {
+  const { code, message } = error as NodeJS.ErrnoException;
+  // Node's message is "<CODE>: <description>, <syscall> '<from>' -> '<to>'": keep "<CODE>: <description>".
+  const reason = code && message.startsWith(`${code}: `) ? (message.split(',')[0] ?? message) : String(error);
+  return new Error(`Install could not copy the revision to ${destination} (appspec files destination): ${reason}, writing ${target}`, { cause: error });
 }
 
 function listFiles(dir: string): string[] {
