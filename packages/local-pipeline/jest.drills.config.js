@@ -1,0 +1,10 @@
+const { createJestConfig } = require('@conveyor/jest-config');
+
+// Reliability drills (`npm run drills`): real pm2 clusters, real deployments,
+// real mounts; minutes, not seconds, so `npm test` (jest.config.js, *.test.ts)
+// never picks them up. One at a time: each one loads the machine on purpose.
+module.exports = {
+  ...createJestConfig({ name: 'drills', testTimeout: 240_000 }),
+  testMatch: ['**/__tests__/**/*.drill.ts'],
+  maxWorkers: 1,
+};
