@@ -35,7 +35,10 @@ function startWithSsm(mode: 'slow' | 'throttle' | 'invalid' | 'hang', extra: Rec
 /** How the process ended, or 'still running' if it had not by `deadline` (a Date.now() value). */
 function exitBy(started: ServiceProcess, deadline: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'still running'> {
   const left = Math.max(0, deadline - Date.now());
-  return Promise.race([started.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), left).unref())]);
+  // Decided one loop turn after the timer: on a busy machine an exit the OS
+  // already reported must win over a timer that fired late in the same turn.
+  const late = new Promise<'still running'>((resolve) => setTimeout(() => setImmediate(() => resolve('still running')), left).unref());
+  return Promise.race([started.exited, late]);
 }
 
 const fatalLine = (started: ServiceProcess) => started.logs.find((line) => line.level === 60);
