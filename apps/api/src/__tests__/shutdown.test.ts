@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 
 import { cleanup, freePort, get, startService, type ServiceProcess } from './process';
 
@@ -123,6 +124,28 @@ describe('graceful shutdown', () => {
     expect(service.logs.filter((line) => line.msg === 'Shutdown already in progress; ignoring')).toHaveLength(1);
   });
 
+  it('when the last in-flight request finishes during shutdown, then an idle keep-alive socket stays open for the grace and its next request is answered with Connection: close', async () => {
+    // The race this guards: under load a socket is idle only for the instant
+    // between a response and its client's next request. Closing idle sockets
+    // whenever nothing is in flight resets exactly those requests (a pm2
+    // reload measured one reset per open socket); they must get an answer.
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '20000', SHUTDOWN_IDLE_GRACE_MS: '5000' });
+    await service.ready;
+    const idle = await rawConnection(service.port);
+    expect(await idle.request('/health')).toMatch(/^HTTP\/1\.1 200/);
+    const slow = get(service.port, '/test/slow?ms=500');
+    await service.waitForLog('slow request started');
+
+    service.child.kill('SIGTERM');
+    expect((await slow).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answer = await idle.request('/health');
+
+    expect(answer).toMatch(/^HTTP\/1\.1 503/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect((await service.exited).code).toBe(0);
+  }, 30_000);
+
   it('when idle keep-alive clients are connected and nothing is in flight, then it exits 0 promptly without waiting for the deadline', async () => {
     service = await startService({ SHUTDOWN_TIMEOUT_MS: '60000' });
     await service.ready;
@@ -137,3 +160,32 @@ describe('graceful shutdown', () => {
     agent.destroy();
   }, 20_000);
 });
+
+/** One raw keep-alive connection, to send requests on exactly this socket. */
+async function rawConnection(port: number): Promise<{ request: (path: string) => Promise<string> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return {
+    request: (path) =>
+      new Promise((resolve) => {
+        if (socket.readyState !== 'open') {
+          resolve('closed before the request was sent');
+          return;
+        }
+        let text = '';
+        const onData = (chunk: Buffer) => {
+          text += chunk.toString();
+          // The health answer is small: headers and body arrive together.
+          if (/\r\n\r\n\{.*\}$/s.test(text)) done(text);
+        };
+        const done = (result: string) => {
+          socket.off('data', onData);
+          resolve(result);
+        };
+        socket.on('data', onData);
+        socket.once('close', () => done(text || 'closed without an answer'));
+        socket.once('error', (error: NodeJS.ErrnoException) => done(`socket error ${error.code ?? error.message}`));
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      }),
+  };
+}
