@@ -28,10 +28,26 @@ export function lastLines(output: string, count = TAIL_LINES): string[] {
     .slice(-count);
 }
 
-function failure(step: string, what: string, output: string): Error {
+/** A step that failed: the message names it and shows the end of its output; `output` keeps all of it (up to MAX_OUTPUT). */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+/** "    line" for each of `lines`: how an error message quotes output. */
+export function indent(lines: readonly string[]): string {
+  return lines.map((line) => `    ${line}`).join('\n');
+}
+
+function failure(step: string, what: string, output: string): StepError {
   const tail = lastLines(output);
-  const shown = tail.length > 0 ? `; last ${tail.length} lines of its output:\n${tail.map((line) => `    ${line}`).join('\n')}` : '; it printed nothing';
-  return new Error(`${step}: ${what}${shown}`);
+  const shown = tail.length > 0 ? `; last ${tail.length} lines of its output:\n${indent(tail)}` : '; it printed nothing';
+  return new StepError(`${step}: ${what}${shown}`, output);
 }
 
 /**

@@ -68,10 +68,10 @@ export function sourceFiles(repoRoot: string): string[] {
 /**
  * Copies `sourceFiles(repoRoot)` into `destination`, keeping file modes (hook
  * scripts stay executable) and symbolic links as links. Tracked files deleted
- * from the working tree are skipped. Returns how many entries were copied.
+ * from the working tree are skipped. Returns the paths copied.
  */
-export function copySource(repoRoot: string, destination: string): number {
-  let copied = 0;
+export function copySource(repoRoot: string, destination: string): string[] {
+  const copied: string[] = [];
   for (const file of sourceFiles(repoRoot)) {
     const from = path.join(repoRoot, file);
     const to = path.join(destination, file);
@@ -85,7 +85,7 @@ export function copySource(repoRoot: string, destination: string): number {
     mkdirSync(path.dirname(to), { recursive: true });
     if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
     else copyFileSync(from, to);
-    copied += 1;
+    copied.push(file);
   }
   return copied;
 }

@@ -1,7 +1,9 @@
 // Reading what a Turborepo run did from its run summary (`turbo run --summarize`):
 // which tasks ran, which replayed from the cache, and how long each took.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
+import { StepError, indent, lastLines, runStep, type StepOptions } from './run-step';
 
 export interface TurboTask {
   /** e.g. `@conveyor/api#build`. */
@@ -11,6 +13,8 @@ export interface TurboTask {
   /** How long the task ran (or took to replay), when it was attempted. */
   readonly ms: number | undefined;
   readonly exitCode: number | undefined;
+  /** The task's log, relative to the repo root. */
+  readonly logFile: string | undefined;
 }
 
 export interface TurboRun {
@@ -25,6 +29,7 @@ export interface TurboRun {
 
 interface RawTask {
   readonly taskId?: string;
+  readonly logFile?: string;
   readonly cache?: { readonly status?: string };
   readonly execution?: { readonly startTime?: number; readonly endTime?: number; readonly exitCode?: number };
 }
@@ -44,6 +49,7 @@ export function parseTurboSummary(json: string): TurboRun {
       cache: task.cache?.status ?? 'UNKNOWN',
       ms: startTime !== undefined && endTime !== undefined ? endTime - startTime : undefined,
       exitCode,
+      logFile: task.logFile,
     };
   });
   const misses = tasks.filter((task) => task.cache !== 'HIT').map((task) => task.id);
@@ -70,4 +76,42 @@ export function slowestTasks(run: TurboRun, count: number): string[] {
     .sort((a, b) => b.ms - a.ms)
     .slice(0, count)
     .map((task) => `${task.id} ${(task.ms / 1000).toFixed(1)} s`);
+}
+
+/** npm's own lines around a failed script: they say that it failed, never why. */
+const NPM_NOISE = /^(?:[^\s:]+:\s*)?npm (?:error|warn|notice) /;
+
+/**
+ * Turns a failed turbo step's error into one that names the failed tasks,
+ * each with the end of its own log (what jest or tsc said, not npm's
+ * "Lifecycle script failed" lines). Any other error is returned unchanged.
+ */
+export function explainTurboFailure(error: unknown, step: string, cwd: string): unknown {
+  if (!(error instanceof StepError)) return error;
+  const file = summaryPath(error.output, cwd);
+  if (file === undefined || !existsSync(file)) return error;
+  let run: TurboRun;
+  try {
+    run = parseTurboSummary(readFileSync(file, 'utf8'));
+  } catch {
+    return error;
+  }
+  const failed = run.tasks.filter((task) => task.exitCode !== undefined && task.exitCode !== 0);
+  if (failed.length === 0) return error;
+  const details = failed.map((task) => {
+    const log = task.logFile !== undefined && existsSync(path.join(cwd, task.logFile)) ? readFileSync(path.join(cwd, task.logFile), 'utf8') : '';
+    const tail = lastLines(log.split('\n').filter((line) => !NPM_NOISE.test(line)).join('\n'));
+    return `${task.id} exited with code ${task.exitCode}; last ${tail.length} lines of its log:\n${indent(tail)}`;
+  });
+  return new StepError(`${step}: ${failed.map((task) => task.id).join(', ')} failed\n${details.join('\n')}`, error.output);
+}
+
+/** Runs a `turbo run ... --summarize` step (directly or through an npm script) and reads its run summary; a failure names the failed tasks. */
+export async function runTurbo(step: string, command: string, args: readonly string[], options: StepOptions): Promise<{ ms: number; run: TurboRun }> {
+  try {
+    const ran = await runStep(step, command, args, options);
+    return { ms: ran.ms, run: readTurboRun(ran.output, options.cwd, step) };
+  } catch (error) {
+    throw explainTurboFailure(error, step, options.cwd);
+  }
 }
