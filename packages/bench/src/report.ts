@@ -41,6 +41,8 @@ export interface BenchContext {
   readonly log: (line: string) => void;
   /** A fresh directory under the OS temp dir, removed when the run ends. */
   readonly tempDir: (prefix: string) => string;
+  /** The environment the bench was started with (only the CLI reads process.env). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Section {

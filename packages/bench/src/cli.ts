@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: every performance claim of the project as a figure anyone
+ * can reproduce on their own machine.
+ *
+ *   npm run bench                       all sections, report to <repo>/bench/
+ *   npm run bench -- --only service,reload
+ *   npm run bench -- --reps 5 --out /tmp/bench
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { BenchContext, Section, SectionResult } from './report';
+import { renderMarkdown, type Machine } from './render';
+import { SECTIONS } from './sections';
+
+const USAGE = `usage: conveyor-bench [--only <ids>] [--reps <n>] [--out <dir>]
+  --only <ids>   comma-separated sections: ${SECTIONS.map((s) => s.id).join(', ')} (default: all)
+  --reps <n>     repetitions per variant (default 3; minute-long variants use fewer and say so)
+  --out <dir>    where to write report.md and results.json (default: <repo>/bench)`;
+
+class UsageError extends Error {}
+
+function repoRoot(): string {
+  return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8', cwd: __dirname }).trim();
+}
+
+function machine(root: string): Machine {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: root }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', cwd: root }).trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // Not a git checkout: the report says "unknown".
+  }
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    commit,
+  };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { only: { type: 'string' }, reps: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', default: false } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const reps = values.reps === undefined ? 3 : Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1 || reps > 20) throw new UsageError(`--reps must be a whole number from 1 to 20, got "${values.reps}"`);
+  let sections: readonly Section[] = SECTIONS;
+  if (values.only !== undefined) {
+    const ids = values.only.split(',').map((s) => s.trim());
+    const unknown = ids.filter((id) => !SECTIONS.some((s) => s.id === id));
+    if (unknown.length > 0) throw new UsageError(`--only: unknown section "${unknown.join('", "')}"; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
+    sections = SECTIONS.filter((s) => ids.includes(s.id));
+  }
+
+  const root = repoRoot();
+  const outDir = path.resolve(values.out ?? path.join(root, 'bench'));
+  const temps: string[] = [];
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`.padStart(6);
+  const ctx: BenchContext = {
+    repoRoot: root,
+    reps,
+    env: process.env,
+    log: (line) => console.error(`[bench ${elapsed()}] ${line}`),
+    tempDir: (prefix) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `conveyor-${prefix}-`));
+      temps.push(dir);
+      return dir;
+    },
+  };
+
+  const results: SectionResult[] = [];
+  try {
+    for (const [i, section] of sections.entries()) {
+      ctx.log(`section ${i + 1}/${sections.length}: ${section.title}`);
+      results.push(await section.run(ctx));
+      for (const g of results.at(-1)!.goals) ctx.log(`  ${g.name}: ${g.value} (goal ${g.target}) ${g.met ? 'met' : 'NOT MET'}`);
+    }
+  } finally {
+    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  }
+
+  const info = machine(root);
+  const durationMs = Date.now() - started;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ machine: info, durationMs, reps, sections: results }, null, 2)}\n`);
+  writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(info, results, durationMs));
+  ctx.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'report.md')) || 'report.md'} and results.json`);
+  const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.id}: ${g.name}`));
+  if (missed.length > 0) ctx.log(`goals not met: ${missed.join('; ')}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`conveyor-bench: ${(error as Error).message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`conveyor-bench: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,38 @@
+/**
+ * The baselines of the service-overhead section, each a whole process so it is
+ * measured the way the service runs: `node targets.js <raw|express> <port>`.
+ * Both answer GET /health with a small JSON body, as the service does.
+ */
+import http from 'node:http';
+
+import express from 'express';
+
+const [variant, portText] = process.argv.slice(2);
+const port = Number(portText);
+const body = () => ({ status: 'ok', service: 'bench', uptimeSeconds: Math.round(process.uptime()) });
+
+let server: http.Server;
+if (variant === 'raw') {
+  server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/health') {
+      const text = JSON.stringify(body());
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+} else if (variant === 'express') {
+  const app = express();
+  app.get('/health', (_req, res) => {
+    res.json(body());
+  });
+  server = http.createServer(app);
+} else {
+  console.error(`usage: targets.js <raw|express> <port>; got variant "${variant ?? ''}"`);
+  process.exit(2);
+}
+
+server.keepAliveTimeout = 65_000;
+server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

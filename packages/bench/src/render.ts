@@ -1,0 +1,44 @@
+import type { SectionResult } from './report';
+
+export interface Machine {
+  readonly date: string;
+  readonly node: string;
+  readonly cores: number;
+  readonly cpu: string;
+  readonly memoryGiB: number;
+  readonly platform: string;
+  readonly commit: string;
+}
+
+const escape = (value: string | number) => String(value).replace(/\|/g, '\\|');
+
+/** The Markdown report: the machine, a goals summary, then one table per section. */
+export function renderMarkdown(machine: Machine, sections: readonly SectionResult[], durationMs: number): string {
+  const lines: string[] = [
+    '# Benchmark report',
+    '',
+    `Written by \`npm run bench\` on ${machine.date} at commit \`${machine.commit}\`, in ${(durationMs / 60_000).toFixed(1)} min.`,
+    `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
+    '',
+    'Absolute times on a shared 2-core machine are noisy: every comparison runs its variants interleaved in one run and reports the median with (min–max), and the ratios are what to read. Raw samples: [results.json](results.json).',
+    '',
+    '## Goals',
+    '',
+    '| section | figure | value | goal | met |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const section of sections) {
+    for (const g of section.goals) lines.push(`| ${escape(section.title)} | ${escape(g.name)} | ${g.value} | ${escape(g.target)} | ${g.met ? 'yes' : '**no**'} |`);
+  }
+  for (const section of sections) {
+    lines.push('', `## ${section.title}`, '', section.method, '');
+    for (const table of section.tables) {
+      if (table.caption) lines.push(`**${table.caption}**`, '');
+      lines.push(`| ${table.columns.map(escape).join(' | ')} |`, `| ${table.columns.map(() => '---').join(' | ')} |`);
+      for (const row of table.rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+      lines.push('');
+    }
+    for (const note of section.notes) lines.push(`- ${note}`);
+  }
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}

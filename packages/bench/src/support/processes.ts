@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+
+export function freePort(): Promise<number> {
+  const server = net.createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET a path on 127.0.0.1 with a timeout; resolves the status and body, rejects on socket errors. */
+export function get(port: number, path = '/health', timeoutMs = 2_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path} on port ${port} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Polls until GET answers 200, or throws after `timeoutMs` naming what it waited for. */
+export async function waitForHealthy(port: number, timeoutMs = 30_000, path = '/health'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const { status } = await get(port, path, 1_000);
+      if (status === 200) return;
+      last = `HTTP ${status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`port ${port} did not answer 200 on ${path} within ${timeoutMs} ms (last: ${last})`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface Server {
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Stops the process this call started (by its pid) and waits for it to exit. */
+  readonly stop: () => Promise<void>;
+  /** Everything the process wrote, for error messages. */
+  readonly output: () => string;
+}
+
+/** Starts one server process, waits until it answers 200 on /health, and returns how to stop it. */
+export async function startServer(command: string, args: readonly string[], env: NodeJS.ProcessEnv, port: number): Promise<Server> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  try {
+    await Promise.race([
+      waitForHealthy(port, 30_000),
+      exited.then(() => {
+        throw new Error(`${command} ${args.join(' ')} exited before serving:\n${output.slice(-2_000)}`);
+      }),
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, child, stop, output: () => output };
+}
