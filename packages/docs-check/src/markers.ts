@@ -11,7 +11,9 @@
  *   <!-- run: stop api -->                         no block: stop `api` as Ctrl-C would
  *                                                  (`<!-- run: stop -->` stops every one)
  *   <!-- output -->                                before a fenced block: what the last
- *                                                  runnable block prints (see match.ts)
+ *                                                  runnable block prints (see match.ts); after
+ *                                                  a stop of one name: what it printed on its
+ *                                                  way out
  *
  * Unmarked blocks are never run. A marker that is not exactly one of these is
  * an error naming the file and line, so a typo cannot silently skip a step.
@@ -56,6 +58,8 @@ export interface BackgroundStep extends StepBase {
 export interface StopStep extends StepBase {
   readonly kind: 'stop';
   readonly names: readonly string[];
+  /** What the one stopped process printed on its way out (checked against all it printed). */
+  readonly output?: ExpectedOutput;
 }
 
 export type Step = RunStep | BackgroundStep | StopStep;
@@ -115,10 +119,12 @@ export function parseSteps(markdown: string, file: string): Step[] {
       const fence = tokens[i + 1];
       if (fence?.type !== 'fence') fail('<!-- output --> must come right before a fenced block');
       const last = steps.at(-1);
-      if (!last || last.kind === 'stop') fail('<!-- output --> must follow a runnable block (<!-- run --> or <!-- run: background -->)');
-      if (last && last.kind !== 'stop' && last.output) fail(`the block at line ${last.line} already has an output block`);
+      if (!last || (last.kind === 'stop' && last.names.length !== 1)) {
+        fail('<!-- output --> must follow a runnable block (<!-- run --> or <!-- run: background -->) or a stop of one name');
+      }
+      if (last?.output) fail(`the block at line ${last.line} already has an output block`);
       const output: ExpectedOutput = { line: (fence?.map?.[0] ?? 0) + 1, lines: (fence?.content ?? '').split('\n') };
-      steps[steps.length - 1] = { ...(last as RunStep | BackgroundStep), output };
+      if (last) steps[steps.length - 1] = { ...last, output };
       i++;
       continue;
     }

@@ -200,7 +200,7 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
   options.signal?.addEventListener('abort', onAbort);
 
   const fail = (ctx: BlockContext, problem: string, logFile: string | undefined, extra: readonly string[] = []): never => {
-    const command = ctx.step.kind === 'stop' ? `(stop ${ctx.step.names.join(' ') || 'every background block'})` : ctx.step.command.trim();
+    const command = ctx.step.kind === 'stop' ? `(stop ${ctx.step.names.join(' ') || 'every background block'}: Ctrl-C)` : ctx.step.command.trim();
     const tail = logFile ? tailOf(logFile, 25) : [];
     throw new WorkshopError(
       [
@@ -252,7 +252,10 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
       for (const name of names) {
         const bg = running.get(name);
         if (!bg) fail(ctx, `no background block named "${name}" is running`, undefined);
-        else await stopBackground(module, bg);
+        else {
+          await stopBackground(module, bg);
+          checkOutput(ctx, step.output, bg.shell.logFile);
+        }
       }
       return;
     }

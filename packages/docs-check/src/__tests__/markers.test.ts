@@ -75,7 +75,23 @@ describe('parseSteps: output blocks', () => {
   it('when an output block has no runnable block before it, then parsing fails naming file and line', () => {
     const md = ['# M', '', '<!-- output -->', fence('text', 'x')].join('\n');
 
-    expect(() => parseSteps(md, 'docs/m.md')).toThrow(new MarkerError('docs/m.md', 3, '<!-- output --> must follow a runnable block (<!-- run --> or <!-- run: background -->)'));
+    expect(() => parseSteps(md, 'docs/m.md')).toThrow(
+      new MarkerError('docs/m.md', 3, '<!-- output --> must follow a runnable block (<!-- run --> or <!-- run: background -->) or a stop of one name'),
+    );
+  });
+
+  it('when <!-- output --> follows a stop of one name, then it belongs to the stop (what the process printed on its way out)', () => {
+    const md = ['<!-- run: background name=api -->', fence('sh', 'npm start'), '<!-- run: stop api -->', '', '<!-- output -->', fence('text', 'Shutdown complete')].join('\n');
+
+    const steps = parseSteps(md, 'm.md');
+
+    expect(steps[1]).toEqual({ kind: 'stop', line: 5, names: ['api'], output: { line: 8, lines: ['Shutdown complete', ''] } });
+  });
+
+  it('when <!-- output --> follows a stop of every background block, then parsing fails (whose output would it be?)', () => {
+    const md = ['<!-- run: background name=api -->', fence('sh', 'npm start'), '<!-- run: stop -->', '<!-- output -->', fence('text', 'x')].join('\n');
+
+    expect(() => parseSteps(md, 'm.md')).toThrow(/or a stop of one name/);
   });
 
   it('when a block gets two output blocks, then parsing fails', () => {
