@@ -7,7 +7,7 @@ import { errorHandler, notFound } from './errors';
 import type { Lifecycle } from './lifecycle';
 import { requestContext } from './request-context';
 import { greetingRouter } from './routes/greeting';
-import { healthRouter } from './routes/health';
+import { healthHandler } from './routes/health';
 
 export interface AppDeps {
   /** The slice of the validated config the app uses. */
@@ -48,11 +48,11 @@ export function createApp(deps: AppDeps): Express {
   // One proxy hop: the ALB. req.ip is then the client's address from X-Forwarded-For.
   app.set('trust proxy', 1);
 
-  app.use(requestContext(deps.logger, deps.healthPath));
+  app.use(requestContext(app, deps.logger, deps.healthPath));
   app.use(closeConnectionsWhileDraining(lifecycle));
   app.use(helmet());
 
-  app.use(healthRouter({ path: deps.healthPath, serviceName: config.SERVICE_NAME, buildInfo: deps.buildInfo, lifecycle }));
+  app.get(deps.healthPath, healthHandler({ serviceName: config.SERVICE_NAME, buildInfo: deps.buildInfo, lifecycle }));
   for (const router of deps.routes ?? [greetingRouter({ greeting: config.GREETING, jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES })]) {
     app.use(router);
   }

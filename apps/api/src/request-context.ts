@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { RequestHandler } from 'express';
+import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
 declare module 'express-serve-static-core' {
@@ -15,24 +15,39 @@ declare module 'express-serve-static-core' {
 /** Accept a caller's request id only when it cannot inject anything into logs or headers. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+const childLogger = Symbol('childLogger');
+
 /**
- * Gives every request an id (echoed in `x-request-id`) and a child logger, and
- * writes one access-log line when the response finishes. It logs method, path,
- * status and duration: never the query string, headers or body, which may hold
- * secrets. Health checks log at debug so the ALB's polling does not drown the log.
+ * Gives every request an id (echoed in `x-request-id`) and a logger whose
+ * every line carries it, and writes one access-log line when the response
+ * finishes. It logs method, path, status and duration: never the query
+ * string, headers or body, which may hold secrets. Health checks log at debug
+ * so the ALB's polling does not drown the log.
+ *
+ * `req.log` is created on first use (a getter on the app's request
+ * prototype): most requests, health checks above all, never log, and a pino
+ * child per request was a measurable share of the service's per-request cost
+ * (see bench/report.md).
  */
-export function requestContext(logger: Logger, healthPath: string): RequestHandler {
+export function requestContext(app: Express, logger: Logger, healthPath: string): RequestHandler {
+  Object.defineProperty(app.request, 'log', {
+    configurable: true,
+    get(this: Request & { [childLogger]?: Logger }): Logger {
+      return (this[childLogger] ??= logger.child({ reqId: this.id }));
+    },
+  });
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ reqId: req.id });
     res.setHeader('x-request-id', req.id);
 
     const started = process.hrtime.bigint();
     res.once('finish', () => {
+      const quiet = req.path === healthPath && res.statusCode < 500;
+      if (quiet && !logger.isLevelEnabled('debug')) return;
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
-      if (req.path === healthPath && res.statusCode < 500) req.log.debug(line, 'request completed');
+      if (quiet) req.log.debug(line, 'request completed');
       else req.log.info(line, 'request completed');
     });
     next();

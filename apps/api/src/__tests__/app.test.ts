@@ -1,6 +1,7 @@
 import request from 'supertest';
 
-import { buildTestApp, expectNoInternals, failingRoutes } from './helpers';
+import { buildTestApp, expectNoInternals, failingRoutes, logSink } from './helpers';
+import { createLogger } from '../logger';
 import { greetingRouter } from '../routes/greeting';
 
 const greeting = () => greetingRouter({ greeting: 'Hello', jsonBodyLimitBytes: 1024 });
@@ -170,6 +171,25 @@ describe('request ids and logging', () => {
 
     expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('when the log level is debug, then a health check writes one debug line with its request id', async () => {
+    const { app, logs } = buildTestApp();
+
+    await request(app).get('/health').set('x-request-id', 'hc-1');
+
+    const lines = logs.lines().filter((line) => line.msg === 'request completed');
+    expect(lines).toEqual([expect.objectContaining({ level: 20, reqId: 'hc-1', path: '/health', status: 200 })]);
+  });
+
+  it('when the log level is info, then health checks write nothing and other requests still write their line', async () => {
+    const logs = logSink();
+    const { app } = buildTestApp({ logger: createLogger({ level: 'info', service: 'conveyor-api' }, logs.stream) });
+
+    await request(app).get('/health');
+    await request(app).get('/api/greeting?name=Ada').set('x-request-id', 'g-1');
+
+    expect(logs.lines().filter((line) => line.msg === 'request completed')).toEqual([expect.objectContaining({ level: 30, reqId: 'g-1', path: '/api/greeting' })]);
   });
 
   it('when a request carries a body, query and credentials, then none of them reach the log', async () => {

@@ -1,10 +1,9 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 
 import type { BuildInfo } from '../build-info';
 import type { Lifecycle } from '../lifecycle';
 
-export interface HealthRouterDeps {
-  readonly path: string;
+export interface HealthHandlerDeps {
   readonly serviceName: string;
   readonly buildInfo: BuildInfo;
   readonly lifecycle: Lifecycle;
@@ -14,10 +13,12 @@ export interface HealthRouterDeps {
  * `GET <health path>`: 200 with the running build while serving, 503 once
  * shutdown has begun, so the load balancer stops routing here before the
  * process goes away. ValidateService compares `commit` with the bundle's.
+ * A plain handler the app mounts with `app.get`, not a nested Router: the
+ * load balancer calls it every few seconds on every instance, and a nested
+ * router's dispatch is a measurable share of its cost.
  */
-export function healthRouter({ path, serviceName, buildInfo, lifecycle }: HealthRouterDeps): Router {
-  const router = Router();
-  router.get(path, (_req, res) => {
+export function healthHandler({ serviceName, buildInfo, lifecycle }: HealthHandlerDeps): RequestHandler {
+  return (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     if (lifecycle.draining) {
       res.status(503).json({ status: 'draining' });
@@ -30,6 +31,5 @@ export function healthRouter({ path, serviceName, buildInfo, lifecycle }: Health
       commit: buildInfo.commit,
       uptimeSeconds: Math.floor(process.uptime()),
     });
-  });
-  return router;
+  };
 }
