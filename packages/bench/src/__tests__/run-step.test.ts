@@ -79,4 +79,10 @@ describe('lastLines', () => {
 
     expect(lines).toEqual(['b', 'c', 'd']);
   });
+
+  it('when output is coloured, then the lines come back without colour codes', () => {
+    const lines = lastLines('\u001b[31m\u001b[1m>\u001b[22m\u001b[39m 301 | expect(broken)\n');
+
+    expect(lines).toEqual(['> 301 | expect(broken)']);
+  });
 });

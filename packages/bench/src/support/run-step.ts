@@ -20,9 +20,14 @@ const MAX_OUTPUT = 1_000_000;
 /** Lines of output an error message carries. */
 export const TAIL_LINES = 20;
 
-/** The last `count` non-empty lines of `output`. */
+/** Terminal colour codes: jest and tsc colour their output even into a pipe when the environment asks for it. */
+// eslint-disable-next-line no-control-regex -- the ESC character is what a colour code starts with
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The last `count` non-empty lines of `output`, without colour codes. */
 export function lastLines(output: string, count = TAIL_LINES): string[] {
   return output
+    .replace(ANSI, '')
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '')
     .slice(-count);

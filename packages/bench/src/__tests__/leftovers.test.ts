@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { endLeftovers, processesMentioning } from '../support/leftovers';
+
+let work: string;
+
+beforeEach(() => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-leftovers-'));
+});
+
+afterEach(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Running, and not a zombie (a killed orphan stays one until init reaps it). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('processesMentioning', () => {
+  it('when command lines mention a path, then exactly those pids are found', () => {
+    const proc = path.join(work, 'proc');
+    const fake = (pid: number, argv: string[]) => {
+      mkdirSync(path.join(proc, String(pid)), { recursive: true });
+      writeFileSync(path.join(proc, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
+    };
+    fake(101, ['/usr/bin/node', '/tmp/conveyor-repo-abc/repo/packages/local-pipeline/dist/deploy/proxy-main.js', '40563']);
+    fake(102, ['PM2 v7.0.4: God Daemon (/tmp/conveyor-tmp-xyz/state/slots/blue/home/app/.pm2)']);
+    fake(103, ['/usr/bin/node', '/work/main/apps/api/dist/main.js']);
+    mkdirSync(path.join(proc, 'self'));
+
+    const pids = processesMentioning(['/tmp/conveyor-repo-abc/repo', '/tmp/conveyor-tmp-xyz'], proc);
+
+    expect(pids.sort()).toEqual([101, 102]);
+  });
+});
+
+describe('endLeftovers', () => {
+  it('when a detached process outlives its step in a temp dir, then it is ended and others are not', async () => {
+    const marker = path.join(work, 'step-tmp');
+    const leftover = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', marker], { detached: true, stdio: 'ignore' });
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', path.join(work, 'other')], { detached: true, stdio: 'ignore' });
+    leftover.unref();
+    bystander.unref();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const ended = endLeftovers([marker]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const bystanderAlive = alive(bystander.pid!);
+    process.kill(bystander.pid!, 'SIGKILL');
+
+    expect(ended).toEqual([leftover.pid]);
+    expect(alive(leftover.pid!)).toBe(false);
+    expect(bystanderAlive).toBe(true);
+  });
+});
