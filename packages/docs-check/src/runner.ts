@@ -11,8 +11,11 @@
  *   registry settings) plus CI-friendly npm settings.
  * - Checks: the exit code (0, or the marker's expect-exit) within the block's
  *   timeout; a background block's ready URL answering 200 within its timeout;
- *   each `<!-- output -->` block against the real output (see match.ts): for a
- *   run block when it ends, for a background block when it is stopped.
+ *   each `<!-- output -->` block against the real output: for a run block when
+ *   it ends, for a background block when it is stopped. The output rule (match.ts):
+ *   every non-blank documented line matches one whole real line, in order;
+ *   real lines may be skipped in between; `…` matches any text within a line.
+ *   A stop marker is a Ctrl-C in the module: SIGINT to the block's group.
  * - Always cleans up, pass or fail: background groups (SIGINT, as Ctrl-C, then
  *   SIGTERM, SIGKILL), the teardown commands (e.g. stopping the rehearsal),
  *   any process still running inside the temporary directory, and the
