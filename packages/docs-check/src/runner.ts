@@ -184,6 +184,13 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
   const readyPorts = modules.flatMap((m) => m.steps.flatMap((s) => (s.kind === 'background' && s.ready ? [portOf(s.ready)] : [])));
   await assertPortsFree([...(options.ports ?? []), ...readyPorts]);
 
+  if (options.existingCopy) {
+    const copy = path.resolve(options.existingCopy);
+    const source = path.resolve(options.sourceRoot);
+    if (copy === source || copy.startsWith(`${source}/`) || source.startsWith(`${copy}/`)) {
+      throw new WorkshopError(`${copy} is the checkout (or holds it): the workshop edits code, so it only runs in a copy (one kept with --keep)`);
+    }
+  }
   const tempDir = options.existingCopy ? undefined : mkdtempSync(path.join(os.tmpdir(), 'conveyor-workshop-'));
   const copyDir = options.existingCopy ? path.resolve(options.existingCopy) : path.join(tempDir ?? '', 'conveyor');
   const logDir = tempDir ? path.join(tempDir, 'logs') : mkdtempSync(path.join(os.tmpdir(), 'conveyor-workshop-logs-'));
@@ -380,14 +387,14 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
         if (code !== 0) say(`cleanup: "${teardown.command}" ${code === undefined ? 'timed out' : `exited with code ${code}`}: see ${logFile}`);
       });
     }
-    if (tempDir) {
-      await attempt('ending leftover processes', async () => {
-        const left = processesInside(tempDir);
-        if (left.length === 0) return;
-        say(`cleanup: ending ${left.length} process(es) still running in ${tempDir}: ${left.map((p) => `${p.pid} (${p.command.slice(0, 80)})`).join('; ')}`);
-        await endProcesses(left.map((p) => p.pid));
-      });
-    }
+    // Whatever still runs inside the copy was started by this run (or by a test of the copy's own build).
+    const ownDir = tempDir ?? copyDir;
+    await attempt('ending leftover processes', async () => {
+      const left = processesInside(ownDir);
+      if (left.length === 0) return;
+      say(`cleanup: ending ${left.length} process(es) still running in ${ownDir}: ${left.map((p) => `${p.pid} (${p.command.slice(0, 80)})`).join('; ')}`);
+      await endProcesses(left.map((p) => p.pid));
+    });
     const removable = tempDir ?? logDir;
     if (options.keep) say(`kept: ${removable}${tempDir ? ' (the copy in conveyor/, each block\'s output in logs/)' : ' (each block\'s output)'}`);
     else await attempt(`removing ${removable}`, () => rmSync(removable, { recursive: true, force: true, maxRetries: 3 }));

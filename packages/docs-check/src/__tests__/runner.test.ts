@@ -127,6 +127,16 @@ describe('runWorkshop', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('when asked to run in the checkout itself, then it refuses before running anything', async () => {
+    const marker = path.join(work, 'ran-in-checkout');
+    const repo = makeRepo(['<!-- run -->', sh(`touch ${marker}`)].join('\n'));
+
+    const run = runWorkshop(options(repo, { existingCopy: repo }));
+
+    await expect(run).rejects.toThrow(/is the checkout \(or holds it\)/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('when a port the workshop needs is taken, then it fails naming the port before running anything', async () => {
     const blocker = net.createServer();
     const port = await new Promise<number>((resolve) => blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)));
