@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { createBundle, type BundleReport } from '@conveyor/bundle';
+import { createBundle } from '@conveyor/bundle';
 import { INSTALL_ROOT, INSTANCE_ENV_FILE, LOG_DIR, SERVICE_NAME } from '@conveyor/config';
 import { runLifecycle, type LocalInstance } from '@conveyor/local-pipeline';
 
@@ -46,25 +46,6 @@ export function workspaceLinks(nodeModules: string): string[] {
   };
   if (existsSync(nodeModules) && lstatSync(nodeModules).isDirectory()) visit(nodeModules, '');
   return links.sort();
-}
-
-async function buildBundle(ctx: BenchContext, work: string) {
-  const buildMs: number[] = [];
-  let report: BundleReport | undefined;
-  for (let rep = 1; rep <= ctx.reps; rep += 1) {
-    ctx.log(`bundle: createBundle ${rep}/${ctx.reps}…`);
-    const started = performance.now();
-    report = await createBundle({
-      repoRoot: ctx.repoRoot,
-      appDir: path.join(ctx.repoRoot, 'apps', 'api'),
-      outDir: path.join(work, 'bundle'),
-      archivePath: path.join(work, 'bundle.tar.gz'),
-      commit: 'bench',
-    });
-    buildMs.push(performance.now() - started);
-    ctx.log(`bundle: createBundle ${rep}/${ctx.reps} … ${(buildMs.at(-1)! / 1000).toFixed(1)} s`);
-  }
-  return { report: report!, buildMs };
 }
 
 /**
@@ -112,7 +93,15 @@ async function deployOnce(ctx: BenchContext, bundleDir: string, rep: number): Pr
 
 async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
   const work = ctx.tempDir('bundle');
-  const { report, buildMs } = await buildBundle(ctx, work);
+  ctx.log('bundle: building the deployable bundle (createBundle)…');
+  const report = await createBundle({
+    repoRoot: ctx.repoRoot,
+    appDir: path.join(ctx.repoRoot, 'apps', 'api'),
+    outDir: path.join(work, 'bundle'),
+    archivePath: path.join(work, 'bundle.tar.gz'),
+    commit: 'bench',
+  });
+  ctx.log(`bundle: deployable bundle … ${fmt(mib(report.bytes))} MiB in ${fmt(report.files)} files`);
 
   ctx.log('bundle: measuring the naive bundle (the repo node_modules, walked in place)…');
   const naive = naiveBundleSize(ctx.repoRoot);
@@ -131,7 +120,6 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
   }
   const perEvent: Record<string, Summary> = Object.fromEntries(EVENTS.map((event) => [event, summarize(deploys.map((d) => seconds(d[event] ?? 0)))]));
   const total = summarize(deploys.map((d) => seconds(Object.values(d).reduce((a, b) => a + b, 0))));
-  const build = summarize(buildMs.map(seconds));
 
   const sizeTable: Table = {
     caption: 'The deployable bundle against the naive one (service + the whole repo node_modules)',
@@ -150,12 +138,6 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
       ['total', 'DownloadBundle through ValidateService', cell(total, 's')],
     ],
   };
-  const buildTable: Table = {
-    caption: 'Packaging',
-    columns: ['step', 'runs', 'seconds, median (min–max)'],
-    rows: [['createBundle: esbuild, pm2 closure copy, .tar.gz', buildMs.length, cell(build, 's')]],
-  };
-
   return {
     id: 'bundle',
     title: 'The bundle',
@@ -163,7 +145,7 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
       'The real bundle built with createBundle (@conveyor/bundle) into a temp dir and measured with its own measure(); the naive bundle measured in place by walking ' +
       `${NAIVE_BUNDLE_PARTS.join(', ')} (regular files and bytes, symbolic links counted apart and not followed). ` +
       `The hooks: ${ctx.reps} first deployments of the bundle to a fresh local instance (temp install root, private PM2_HOME, free port, pm2's default worker count) through the rehearsal's lifecycle emulator (runLifecycle), pm2 killed after each.`,
-    tables: [sizeTable, hookTable, buildTable],
+    tables: [sizeTable, hookTable],
     goals: [goal('bundle / naive bundle, bytes', bytesRatio, '≤ 0.2'), goal('bundle / naive bundle, files', filesRatio, '≤ 0.2')],
     notes: [
       `The naive bundle holds ${fmt(naive.total.symlinks)} symbolic links, counted as entries with no bytes and not followed: ${workspaces.length} are the workspace packages npm links into node_modules (${workspaces.join(', ')}), the rest are mostly .bin commands. An archiver that follows links would add the linked workspaces; one that keeps them ships links that point outside the bundle, so the naive bundle would not even start without @conveyor/config.`,
@@ -182,7 +164,6 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
       naiveParts: naive.parts,
       bytesRatio,
       filesRatio,
-      build,
       hooksTotal: total,
       hooksPerEvent: perEvent,
       hookSamplesMs: deploys,

@@ -7,24 +7,13 @@ import path from 'node:path';
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult } from '../report';
 import { interleave, ratio, summarize, type Summary } from '../stats';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
+import { minuteLongReps } from '../support/reps';
 import { treeSize } from '../support/tree';
 import { runTurbo, slowestTasks, type TurboRun } from '../support/turbo';
 
 /** The full pipeline, as the issue names it; buildspec.yml runs the same tasks. */
 export const PIPELINE_TASKS = ['build', 'lint', 'typecheck', 'test'] as const;
 const PIPELINE_TIMEOUT_MS = 30 * 60_000;
-
-/**
- * Repetitions of the minute-long variants. A cold pipeline takes minutes on
- * 2 cores, so it runs once per 3 requested repetitions (once at the default);
- * each npm ci variant runs twice (a full install is ~30-40 s).
- */
-export function coldPipelineReps(reps: number): number {
-  return Math.max(1, Math.floor(reps / 3));
-}
-export function installReps(reps: number): number {
-  return Math.min(Math.max(reps, 1), 2);
-}
 
 const seconds = (ms: number) => ms / 1000;
 const say = (ms: number) => `${seconds(ms).toFixed(1)} s`;
@@ -58,7 +47,7 @@ async function pipeline(ctx: BenchContext, copy: RepoCopy, label: string, cacheD
 }
 
 async function measurePipeline(ctx: BenchContext, copy: RepoCopy) {
-  const coldReps = coldPipelineReps(ctx.reps);
+  const coldReps = minuteLongReps(ctx.reps);
   const cachedReps = Math.max(ctx.reps, coldReps);
   const cold: PipelineSample[] = [];
   const cached: PipelineSample[] = [];
@@ -92,7 +81,7 @@ async function measurePipeline(ctx: BenchContext, copy: RepoCopy) {
 }
 
 async function measureInstall(ctx: BenchContext, copy: RepoCopy) {
-  const reps = installReps(ctx.reps);
+  const reps = minuteLongReps(ctx.reps);
   const empty: number[] = [];
   const warm: number[] = [];
   let warmCache: string | undefined;
@@ -157,7 +146,7 @@ async function runCacheSection(ctx: BenchContext): Promise<SectionResult> {
     method:
       `In a throwaway copy of the working tree (committed once, its own node_modules): \`npx turbo run ${PIPELINE_TASKS.join(' ')}\` with an empty Turborepo cache dir, no dist/ and a fresh TMPDIR (jest's cache), ${turbo.coldReps}× (minutes each on 2 cores), ` +
       `then with the cache the previous cold run filled and nothing changed, ${turbo.cachedReps}×, interleaved; and buildspec.yml's \`npm ci\` after removing node_modules, ` +
-      `with an empty npm cache dir or with the dir one install filled, ${install.reps}× each, interleaved.`,
+      `with an empty npm cache dir or with the dir one install filled, ${install.reps}× each, interleaved (minute-long variants run once per 3 requested repetitions).`,
     tables: [
       {
         caption: `Turborepo, \`turbo run ${PIPELINE_TASKS.join(' ')}\` (${taskCount} tasks), wall time`,

@@ -8,16 +8,12 @@ import { cell, fmt, type BenchContext, type Section, type SectionResult } from '
 import { summarize } from '../stats';
 import { junitDirTotals, type TestTotals } from '../support/junit';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
+import { minuteLongReps } from '../support/reps';
 import { runStep } from '../support/run-step';
 import { runTurbo, slowestTasks, type TurboRun } from '../support/turbo';
 
 const TEST_TIMEOUT_MS = 30 * 60_000;
 const SYNTH_TIMEOUT_MS = 10 * 60_000;
-
-/** Cold `npm test` runs: minutes each on 2 cores, so once per 3 requested repetitions (once at the default). */
-export function coldTestReps(reps: number): number {
-  return Math.max(1, Math.floor(reps / 3));
-}
 
 const seconds = (ms: number) => ms / 1000;
 const say = (ms: number) => `${seconds(ms).toFixed(1)} s`;
@@ -67,7 +63,7 @@ async function runSuiteSection(ctx: BenchContext): Promise<SectionResult> {
   const copy = repoCopy(ctx);
   await copy.ensureInstalled();
 
-  const testReps = coldTestReps(ctx.reps);
+  const testReps = minuteLongReps(ctx.reps);
   const tests: TestSample[] = [];
   for (let rep = 1; rep <= testReps; rep += 1) {
     ctx.log(`suite: npm test, empty cache ${rep}/${testReps} (minutes on 2 cores)…`);
@@ -90,7 +86,7 @@ async function runSuiteSection(ctx: BenchContext): Promise<SectionResult> {
     id: 'suite',
     title: 'The test suite and synth',
     method:
-      `In the throwaway copy of the working tree (its own node_modules): \`npm test\` (turbo run test: every workspace's jest suite and the builds it depends on) with an empty Turborepo cache dir, no dist/ and a fresh TMPDIR so jest's transform cache is empty too, ${testReps}× (minutes each on 2 cores); ` +
+      `In the throwaway copy of the working tree (its own node_modules): \`npm test\` (turbo run test: every workspace's jest suite and the builds it depends on) with an empty Turborepo cache dir, no dist/ and a fresh TMPDIR so jest's transform cache is empty too, ${testReps}× (minutes each on 2 cores: once per 3 requested repetitions); ` +
       `then \`npx cdk synth --quiet\` in infra/ (every stack, cdk-nag included) from no cdk.out, ${ctx.reps}×.`,
     tables: [
       {
