@@ -27,7 +27,7 @@ function repoRoot(): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8', cwd: __dirname }).trim();
 }
 
-function machine(root: string): Machine {
+function machine(root: string, loadAtStart: number): Machine {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: root }).trim();
@@ -44,6 +44,7 @@ function machine(root: string): Machine {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     commit,
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? Number.NaN },
   };
 }
 
@@ -70,6 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const outDir = path.resolve(values.out ?? path.join(root, 'bench'));
   const temps: string[] = [];
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`.padStart(6);
   const ctx: BenchContext = {
     repoRoot: root,
@@ -94,7 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const dir of temps) rmSync(dir, { recursive: true, force: true });
   }
 
-  const info = machine(root);
+  const info = machine(root, loadAtStart);
   const durationMs = Date.now() - started;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ machine: info, durationMs, reps, sections: results }, null, 2)}\n`);

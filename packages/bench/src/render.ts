@@ -8,6 +8,8 @@ export interface Machine {
   readonly memoryGiB: number;
   readonly platform: string;
   readonly commit: string;
+  /** 1-minute load average when the run started and ended: how busy the machine was besides the bench. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
 const escape = (value: string | number) => String(value).replace(/\|/g, '\\|');
@@ -18,7 +20,7 @@ export function renderMarkdown(machine: Machine, sections: readonly SectionResul
     '# Benchmark report',
     '',
     `Written by \`npm run bench\` on ${machine.date} at commit \`${machine.commit}\`, in ${(durationMs / 60_000).toFixed(1)} min.`,
-    `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
+    `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}; 1-minute load average ${machine.loadAverage.start.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end.`,
     '',
     'Absolute times on a shared 2-core machine are noisy: every comparison runs its variants interleaved in one run and reports the median with (min–max), and the ratios are what to read. Raw samples: [results.json](results.json).',
     '',
