@@ -108,7 +108,7 @@ async function runSuiteSection(ctx: BenchContext): Promise<SectionResult> {
       npmTestTests: last.totals.tests,
       npmTestFailures: last.totals.failures + last.totals.errors,
       npmTestReports: last.totals.reports,
-      npmTestTasks: tests.map((s) => Object.fromEntries(s.run.tasks.map((t) => [t.id, t.ms ?? null]))),
+      npmTestColdTaskMs: tests.map((s) => Object.fromEntries(s.run.tasks.map((t) => [t.id, t.ms ?? null]))),
       synth: synthTime,
     },
   };
