@@ -17,6 +17,8 @@ const run = promisify(execFile);
 
 const CONNECTIONS = 8;
 const REQUEST_TIMEOUT_MS = 2_000;
+/** How long both workers run before the kill, so the survivor's uptime tells it apart. */
+const SETTLE_MS = 3_000;
 
 let work: string;
 let bundle: string;
@@ -70,9 +72,15 @@ function probe(): Promise<{ status: number; uptimeSeconds: number } | undefined>
 }
 
 /**
- * Probes /health until both workers have answered 200: the restarted one
- * (up for less time than has passed since the kill) and the survivor (up since
- * before it). At most `attempts` probes.
+ * Probes /health until both workers have answered 200: the restarted one and
+ * the survivor. At most `attempts` probes.
+ *
+ * /health reports whole seconds of uptime (floored). The restarted worker began
+ * after the kill, so its uptime is at most the whole seconds elapsed since the
+ * kill. The survivor was up at least SETTLE_MS (3 s) before the kill, so its
+ * floored uptime exceeds that count by at least 2, less a second for a slow
+ * answer: it is always greater. (A strict `<` here misses the restarted worker
+ * whenever pm2 restarts it quickly, as it does on a fast machine.)
  */
 async function everyWorkerAnswers(killedAt: number, attempts: number): Promise<{ restarted: boolean; survivor: boolean; probes: number }> {
   const seen = { restarted: false, survivor: false, probes: 0 };
@@ -80,7 +88,7 @@ async function everyWorkerAnswers(killedAt: number, attempts: number): Promise<{
     seen.probes += 1;
     const answer = await probe();
     if (answer?.status === 200) {
-      if (answer.uptimeSeconds < Math.floor((Date.now() - killedAt) / 1000)) seen.restarted = true;
+      if (answer.uptimeSeconds <= Math.floor((Date.now() - killedAt) / 1000)) seen.restarted = true;
       else seen.survivor = true;
     } else {
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -116,7 +124,7 @@ beforeAll(async () => {
     if (ran.code !== 0) throw new Error(`${name} failed:\n${ran.output}`);
   }
   // Both workers up for a while, so the restarted one is told apart by its uptime.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 });
 
 afterAll(() => {
