@@ -7,6 +7,7 @@ import { PHASE_NAMES, parseBuildspec, type Buildspec } from '@conveyor/local-pip
 import type { BenchContext } from '../report';
 import { childEnv } from './child-env';
 import { endLeftovers } from './leftovers';
+import { readNpmPhases, type NpmPhases } from './npm-timing';
 import { runStep, type StepRun } from './run-step';
 import { copySource } from './tree';
 
@@ -29,9 +30,10 @@ export interface RepoCopy {
   readonly env: (extra?: Readonly<Record<string, string>>) => Record<string, string>;
   /**
    * Removes every node_modules, then runs buildspec.yml's `npm ci` with its
-   * `--cache` pointed at `cacheDir`; returns the timed run.
+   * `--cache` pointed at `cacheDir` and npm's own timers on; returns the timed
+   * run and where npm says the time went.
    */
-  readonly npmCi: (step: string, cacheDir: string) => Promise<StepRun>;
+  readonly npmCi: (step: string, cacheDir: string) => Promise<StepRun & { readonly phases: NpmPhases }>;
   /** Runs one `npm ci` unless one already completed in this copy (the cache section's installs count). */
   readonly ensureInstalled: () => Promise<void>;
   /** Ends every process still running from the copy or from `paths` (a step's temp dir) after `step`, and says so. */
@@ -102,12 +104,16 @@ function makeCopy(ctx: BenchContext): RepoCopy {
   ctx.log(`copied the working tree (${files} files, committed once) to ${root}`);
 
   let installed = false;
-  const npmCi = async (step: string, cacheDir: string): Promise<StepRun> => {
+  const npmCi = async (step: string, cacheDir: string): Promise<StepRun & { readonly phases: NpmPhases }> => {
     installed = false;
     for (const dir of packageDirs) rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
-    const run = await runStep(step, 'npm', npmCiArgs(buildspec, cacheDir), { cwd: root, env: env(), timeoutMs: NPM_CI_TIMEOUT_MS });
+    const logsDir = ctx.tempDir('npm-logs');
+    const args = [...npmCiArgs(buildspec, cacheDir), '--timing', '--logs-dir', logsDir];
+    const run = await runStep(step, 'npm', args, { cwd: root, env: env(), timeoutMs: NPM_CI_TIMEOUT_MS });
     installed = true;
-    return run;
+    const phases = readNpmPhases(logsDir);
+    rmSync(logsDir, { recursive: true, force: true });
+    return { ...run, phases };
   };
   const ensureInstalled = async () => {
     if (installed) return;
