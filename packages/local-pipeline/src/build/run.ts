@@ -23,7 +23,7 @@ import { segments } from './glob';
 import { BuildLog } from './log';
 import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
 import { BuildShell, findExecutable } from './shell';
-import { copyWorkingTree, readSourceVersion, type SourceVersion } from './source';
+import { commitCopy, copyWorkingTree, readSourceVersion, type SourceVersion } from './source';
 
 export interface BuildOptions {
   /** Repo root whose working tree is copied (committed + uncommitted files, not the git-ignored ones). */
@@ -186,6 +186,7 @@ class Build {
     const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
     this.say(`build #${this.ctx.buildNumber} (${this.buildId}) of ${buildspecPath}`);
     const copy = copyWorkingTree(sourceRoot, this.srcDir, [this.ctx.workDir, this.ctx.cacheDir]);
+    commitCopy(this.srcDir, source);
     this.say(
       `source: ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
         `${plural(copy.copied, 'file')} copied to ${this.srcDir}`,

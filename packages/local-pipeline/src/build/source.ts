@@ -81,6 +81,35 @@ export function copyWorkingTree(sourceRoot: string, destination: string, exclude
   return { copied, deleted, skipped };
 }
 
+/**
+ * Makes the copy a git repository of its own, every copied file committed
+ * once. Without it, tools that hash their inputs through git would find the
+ * checkout around the copy (`.rehearsal/build/src` sits inside it) and see no
+ * files at all, since the checkout ignores `.rehearsal/`: Turborepo then gives
+ * every task the same hash whatever the source says, and a second build
+ * replays the first one's outputs from the cache. CodeBuild's source dir is
+ * never inside another repository, so there it cannot happen.
+ */
+export function commitCopy(destination: string, source: SourceVersion): void {
+  mkdirSync(destination, { recursive: true });
+  git(destination, ['init', '--quiet', '--initial-branch=main']);
+  git(destination, ['add', '--all']);
+  git(destination, [
+    '-c',
+    'user.name=conveyor-rehearsal',
+    '-c',
+    'user.email=rehearsal@localhost',
+    '-c',
+    'commit.gpgsign=false',
+    'commit',
+    '--quiet',
+    '--no-verify',
+    '--allow-empty',
+    '-m',
+    `rehearsal: the working tree at ${source.commit}${source.dirty ? ' with its uncommitted changes' : ''}`,
+  ]);
+}
+
 function git(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }

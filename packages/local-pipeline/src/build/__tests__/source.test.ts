@@ -1,5 +1,5 @@
 // DOWNLOAD_SOURCE, locally: what the copy of the working tree holds.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { BuildspecError } from '../index';
@@ -11,7 +11,7 @@ const LIST_FILES = `version: 0.2
 phases:
   build:
     commands:
-      - find . -type f -not -name files.txt | sed 's|^\\./||' | sort > files.txt
+      - find . -path ./.git -prune -o -type f -not -name files.txt -print | sed 's|^\\./||' | sort > files.txt
 `;
 
 describe('the copy of the working tree', () => {
@@ -76,6 +76,33 @@ describe('the copy of the working tree', () => {
 
     expect(second.result.succeeded).toBe(true);
     expect(readBuilt(inside, 'files.txt').split('\n').filter(Boolean)).toEqual(['buildspec.yml']);
+  });
+
+  it('when the work dir is inside the checkout, which ignores it, then the copy is a git repository of its own with every copied file committed', async () => {
+    const repo = createRepo({
+      '.gitignore': '.rehearsal/\n',
+      'buildspec.yml': `version: 0.2
+phases:
+  build:
+    commands:
+      - git rev-parse --show-toplevel > toplevel.txt
+      - git ls-files > tracked.txt
+      - git status --porcelain --untracked-files=no > status.txt
+      - git show HEAD:src/edited.ts > committed-edit.txt
+`,
+      'src/edited.ts': 'committed\n',
+    });
+    writeFiles(repo.root, { 'src/edited.ts': 'edited, not committed\n', 'src/new.ts': 'new\n' });
+    const inside = { ...repo, workDir: path.join(repo.root, '.rehearsal', 'build'), srcDir: path.join(repo.root, '.rehearsal', 'build', 'src') };
+
+    const { result } = await build(inside);
+
+    expect(result.succeeded).toBe(true);
+    // Tools that ask git (Turborepo hashing its inputs) see the copy, not the checkout around it.
+    expect(readBuilt(inside, 'toplevel.txt').trim()).toBe(realpathSync(inside.srcDir));
+    expect(readBuilt(inside, 'tracked.txt').split('\n').filter(Boolean)).toEqual(['.gitignore', 'buildspec.yml', 'src/edited.ts', 'src/new.ts']);
+    expect(readBuilt(inside, 'status.txt')).toBe('');
+    expect(readBuilt(inside, 'committed-edit.txt')).toBe('edited, not committed\n');
   });
 
   it('when the work dir would contain the source, then the build is refused before anything is deleted', async () => {
