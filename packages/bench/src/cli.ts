@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { BenchContext, Section, SectionResult } from './report';
+import { failedSection, type BenchContext, type Section, type SectionResult } from './report';
 import { renderMarkdown, type Machine } from './render';
 import { SECTIONS } from './sections';
 
@@ -89,8 +89,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const [i, section] of sections.entries()) {
       ctx.log(`section ${i + 1}/${sections.length}: ${section.title}`);
-      results.push(await section.run(ctx));
-      for (const g of results.at(-1)!.goals) ctx.log(`  ${g.name}: ${g.value} (goal ${g.target}) ${g.met ? 'met' : 'NOT MET'}`);
+      // A section that fails is reported as failed; the others still run and their figures are kept.
+      const result = await section.run(ctx).catch((error: unknown) => failedSection(section, error));
+      results.push(result);
+      if (result.failed !== undefined) ctx.log(`  ${section.id} FAILED, going on with the next section: ${result.failed}`);
+      for (const g of result.goals) ctx.log(`  ${g.name}: ${g.value} (goal ${g.target}) ${g.met ? 'met' : 'NOT MET'}`);
     }
   } finally {
     for (const dir of temps) rmSync(dir, { recursive: true, force: true });
@@ -104,6 +107,11 @@ async function main(argv: readonly string[]): Promise<number> {
   ctx.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'report.md')) || 'report.md'} and results.json`);
   const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.id}: ${g.name}`));
   if (missed.length > 0) ctx.log(`goals not met: ${missed.join('; ')}`);
+  const failed = results.filter((r) => r.failed !== undefined).map((r) => r.id);
+  if (failed.length > 0) {
+    ctx.log(`sections that failed (in the report with their errors): ${failed.join(', ')}`);
+    return 1;
+  }
   return 0;
 }
 

@@ -32,8 +32,12 @@ export function renderMarkdown(machine: Machine, sections: readonly SectionResul
   for (const section of sections) {
     for (const g of section.goals) lines.push(`| ${escape(section.title)} | ${escape(g.name)} | ${g.value} | ${escape(g.target)} | ${g.met ? 'yes' : '**no**'} |`);
   }
+  for (const section of sections.filter((s) => s.failed !== undefined)) {
+    lines.push(`| ${escape(section.title)} | the section failed (see below) | | | **no** |`);
+  }
   for (const section of sections) {
     lines.push('', `## ${section.title}`, '', section.method, '');
+    if (section.failed !== undefined) lines.push('**Failed:**', '', '```text', section.failed, '```', '');
     for (const table of section.tables) {
       if (table.caption) lines.push(`**${table.caption}**`, '');
       lines.push(`| ${table.columns.map(escape).join(' | ')} |`, `| ${table.columns.map(() => '---').join(' | ')} |`);

@@ -31,6 +31,14 @@ export interface SectionResult {
   readonly notes: readonly string[];
   /** Every raw figure, for results.json. */
   readonly data: Readonly<Record<string, Summary | number | string | boolean | readonly unknown[] | Record<string, unknown>>>;
+  /** Set when the section could not finish: its error, as the report shows it. */
+  readonly failed?: string;
+}
+
+/** What the report keeps of a section that threw: its title and the error, so the other sections' figures are not lost. */
+export function failedSection(section: { readonly id: string; readonly title: string }, error: unknown): SectionResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return { id: section.id, title: section.title, method: 'This section did not finish; no figures.', tables: [], goals: [], notes: [], data: { failed: true }, failed: message };
 }
 
 export interface BenchContext {

@@ -148,7 +148,13 @@ function stopSlot(stateDir: string, slot: Slot, parentEnv: BlueGreenOptions['par
   const pm2Home = path.join(root, 'home', 'app', '.pm2');
   const pm2 = findInstalledPm2(root);
   if (!pm2 || !existsSync(path.join(pm2Home, 'pm2.pid'))) return;
-  execFileSync(process.execPath, [pm2, 'kill'], { env: { PATH: parentEnv.PATH ?? '', PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 60_000 });
+  try {
+    execFileSync(process.execPath, [pm2, 'kill'], { env: { PATH: parentEnv.PATH ?? '', PM2_HOME: pm2Home }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  } catch (error) {
+    const { status, signal, stderr } = error as { status?: number | null; signal?: string | null; stderr?: Buffer };
+    const said = stderr?.toString().trim().split('\n').slice(-5).join('\n') ?? '';
+    throw new Error(`[deploy:${slot}] pm2 kill (PM2_HOME ${pm2Home}) failed: ${signal ? `killed by ${signal} after 60 s` : `exit ${status ?? '?'}`}${said ? `\n${said}` : ''}`, { cause: error });
+  }
   progress(`[deploy:${slot}] stopped: pm2 kill for this slot's PM2_HOME`);
 }
 

@@ -139,7 +139,8 @@ describe('the blue/green rehearsal', () => {
   it('when stopped, then the load balancer and every slot are gone', async () => {
     const run = await cli(['stop']);
 
-    expect(run.code).toBe(0);
+    // On failure the diff shows what the CLI said, not only its exit code.
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) as string });
     await expect(health(ports.proxy)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(health(ports.green)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
