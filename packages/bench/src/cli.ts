@@ -7,7 +7,7 @@
  *   npm run bench -- --reps 5 --out /tmp/bench
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,10 +16,11 @@ import { failedSection, type BenchContext, type Section, type SectionResult } fr
 import { renderMarkdown, type Machine } from './render';
 import { SECTIONS } from './sections';
 
-const USAGE = `usage: conveyor-bench [--only <ids>] [--reps <n>] [--out <dir>]
+const USAGE = `usage: conveyor-bench [--only <ids>] [--reps <n>] [--out <dir>] [--render-only]
   --only <ids>   comma-separated sections: ${SECTIONS.map((s) => s.id).join(', ')} (default: all)
   --reps <n>     repetitions per variant (default 3; minute-long variants use fewer and say so)
-  --out <dir>    where to write report.md and results.json (default: <repo>/bench)`;
+  --out <dir>    where to write report.md and results.json (default: <repo>/bench)
+  --render-only  measure nothing: write report.md again from <out>/results.json (after a change to the report's layout)`;
 
 class UsageError extends Error {}
 
@@ -51,10 +52,25 @@ function machine(root: string, loadAtStart: number): Machine {
 async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { only: { type: 'string' }, reps: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: {
+      only: { type: 'string' },
+      reps: { type: 'string' },
+      out: { type: 'string' },
+      'render-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values['render-only']) {
+    const outDir = path.resolve(values.out ?? path.join(repoRoot(), 'bench'));
+    const file = path.join(outDir, 'results.json');
+    if (!existsSync(file)) throw new UsageError(`--render-only: ${file} does not exist; run the bench first`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { machine: Machine; durationMs: number; sections: SectionResult[] };
+    writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(saved.machine, saved.sections, saved.durationMs));
+    console.error(`[bench] wrote report.md again from ${file}`);
     return 0;
   }
   const reps = values.reps === undefined ? 3 : Number(values.reps);

@@ -1,4 +1,4 @@
-import type { SectionResult } from './report';
+import { fmt, type SectionResult } from './report';
 
 export interface Machine {
   readonly date: string;
@@ -30,7 +30,7 @@ export function renderMarkdown(machine: Machine, sections: readonly SectionResul
     '| --- | --- | --- | --- | --- |',
   ];
   for (const section of sections) {
-    for (const g of section.goals) lines.push(`| ${escape(section.title)} | ${escape(g.name)} | ${g.value} | ${escape(g.target)} | ${g.met ? 'yes' : '**no**'} |`);
+    for (const g of section.goals) lines.push(`| ${escape(section.title)} | ${escape(g.name)} | ${fmt(g.value)} | ${escape(g.target)} | ${g.met ? 'yes' : '**no**'} |`);
   }
   for (const section of sections.filter((s) => s.failed !== undefined)) {
     lines.push(`| ${escape(section.title)} | the section failed (see below) | | | **no** |`);

@@ -17,7 +17,7 @@ const FINISHED: SectionResult = {
   title: 'Service overhead',
   method: 'autocannon against three servers.',
   tables: [{ caption: 'Throughput', columns: ['server', 'req/s'], rows: [['bare | express', 1000]] }],
-  goals: [goal('service / bare Express 5', 0.85, '≥ 0.8')],
+  goals: [goal('service / bare Express 5', 0.8512345, '≥ 0.8')],
   notes: ['A finding.'],
   data: {},
 };
@@ -27,7 +27,7 @@ describe('renderMarkdown', () => {
     const report = renderMarkdown(MACHINE, [FINISHED], 90_000);
 
     expect(report).toContain('2 cores (Test CPU), 24 GiB, linux x64, Node v20.20.2');
-    expect(report).toContain('| Service overhead | service / bare Express 5 | 0.85 | ≥ 0.8 | yes |');
+    expect(report).toContain('| Service overhead | service / bare Express 5 | 0.851 | ≥ 0.8 | yes |');
     expect(report).toContain('| bare \\| express | 1000 |');
     expect(report).toContain('- A finding.');
   });
@@ -38,7 +38,7 @@ describe('renderMarkdown', () => {
     const report = renderMarkdown(MACHINE, [FINISHED, failed], 90_000);
 
     expect(failed).toMatchObject({ id: 'cache', goals: [], failed: 'turbo run build: @conveyor/x#test failed' });
-    expect(report).toContain('| Service overhead | service / bare Express 5 | 0.85 | ≥ 0.8 | yes |');
+    expect(report).toContain('| Service overhead | service / bare Express 5 | 0.851 | ≥ 0.8 | yes |');
     expect(report).toContain('| Build cache effects | the section failed (see below) | | | **no** |');
     expect(report).toMatch(/## Build cache effects\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nturbo run build: @conveyor\/x#test failed\n```/);
   });
