@@ -1,33 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { endLeftovers, processesMentioning } from '../support/leftovers';
+import { alive, tempDirPerTest } from './helpers';
 
-let work: string;
-
-beforeEach(() => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-leftovers-'));
-});
-
-afterEach(() => {
-  rmSync(work, { recursive: true, force: true });
-});
-
-/** Running, and not a zombie (a killed orphan stays one until init reaps it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const work = tempDirPerTest('leftovers');
 
 describe('processesMentioning', () => {
   it('when command lines mention a path, then exactly those pids are found', () => {
-    const proc = path.join(work, 'proc');
+    const proc = path.join(work(), 'proc');
     const fake = (pid: number, argv: string[]) => {
       mkdirSync(path.join(proc, String(pid)), { recursive: true });
       writeFileSync(path.join(proc, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
@@ -45,9 +27,9 @@ describe('processesMentioning', () => {
 
 describe('endLeftovers', () => {
   it('when a detached process outlives its step in a temp dir, then it is ended and others are not', async () => {
-    const marker = path.join(work, 'step-tmp');
+    const marker = path.join(work(), 'step-tmp');
     const leftover = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', marker], { detached: true, stdio: 'ignore' });
-    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', path.join(work, 'other')], { detached: true, stdio: 'ignore' });
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', path.join(work(), 'other')], { detached: true, stdio: 'ignore' });
     leftover.unref();
     bystander.unref();
     await new Promise((resolve) => setTimeout(resolve, 200));

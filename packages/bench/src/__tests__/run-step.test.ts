@@ -1,33 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { lastLines, runStep } from '../support/run-step';
+import { alive, tempDirPerTest } from './helpers';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-let work: string;
-
-beforeEach(() => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-step-'));
-});
-
-afterEach(() => {
-  rmSync(work, { recursive: true, force: true });
-});
-
-/** Running, and not a zombie: a killed orphan stays one until init reaps it, which a container's init may never do. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
-  } catch {
-    return true;
-  }
-}
+const work = tempDirPerTest('step');
 
 async function waitUntilGone(pid: number): Promise<boolean> {
   for (let i = 0; i < 50 && alive(pid); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -36,7 +14,7 @@ async function waitUntilGone(pid: number): Promise<boolean> {
 
 describe('runStep', () => {
   it('when the step exits 0, then its output and its wall time are returned', async () => {
-    const ran = await runStep('greet', 'bash', ['-c', 'echo out; echo err >&2; sleep 0.2'], { cwd: work, env, timeoutMs: 10_000 });
+    const ran = await runStep('greet', 'bash', ['-c', 'echo out; echo err >&2; sleep 0.2'], { cwd: work(), env, timeoutMs: 10_000 });
 
     expect(ran.output).toContain('out');
     expect(ran.output).toContain('err');
@@ -46,28 +24,28 @@ describe('runStep', () => {
   it('when the step exits non-zero, then the error names the step and the code and shows the last 20 lines', async () => {
     const script = 'for i in $(seq 1 50); do echo "line $i"; done; exit 3';
 
-    const failed = runStep('npm ci (empty npm cache)', 'bash', ['-c', script], { cwd: work, env, timeoutMs: 10_000 });
+    const failed = runStep('npm ci (empty npm cache)', 'bash', ['-c', script], { cwd: work(), env, timeoutMs: 10_000 });
 
     await expect(failed).rejects.toThrow(/^npm ci \(empty npm cache\): exited with code 3 after .* s; last 20 lines of its output:\n {4}line 31\n[\s\S]* {4}line 50$/);
   });
 
   it('when the step outlives its timeout, then it and what it started are killed and the error says so', async () => {
-    const pidFile = path.join(work, 'pid');
+    const pidFile = path.join(work(), 'pid');
 
-    const failed = runStep('slow step', 'bash', ['-c', `sleep 60 & echo $! > ${pidFile}; echo started; wait`], { cwd: work, env, timeoutMs: 500 });
+    const failed = runStep('slow step', 'bash', ['-c', `sleep 60 & echo $! > ${pidFile}; echo started; wait`], { cwd: work(), env, timeoutMs: 500 });
 
     await expect(failed).rejects.toThrow(/^slow step: did not finish within 1 s and was killed; last 1 lines of its output:\n {4}started$/);
     expect(await waitUntilGone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
   });
 
   it('when the step exits but leaves a process behind in its group, then that process is ended too', async () => {
-    const ran = await runStep('leaky step', 'bash', ['-c', 'sleep 60 >/dev/null 2>&1 </dev/null & echo $!'], { cwd: work, env, timeoutMs: 10_000 });
+    const ran = await runStep('leaky step', 'bash', ['-c', 'sleep 60 >/dev/null 2>&1 </dev/null & echo $!'], { cwd: work(), env, timeoutMs: 10_000 });
 
     expect(await waitUntilGone(Number(ran.output.trim()))).toBe(true);
   });
 
   it('when the command does not exist, then the error names the step and the command', async () => {
-    const failed = runStep('synth', 'no-such-command-conveyor', [], { cwd: work, env, timeoutMs: 10_000 });
+    const failed = runStep('synth', 'no-such-command-conveyor', [], { cwd: work(), env, timeoutMs: 10_000 });
 
     await expect(failed).rejects.toThrow(/^synth: could not start no-such-command-conveyor/);
   });
