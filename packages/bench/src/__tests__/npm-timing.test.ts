@@ -1,36 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { npmPhases, readNpmPhases } from '../support/npm-timing';
+import { tempDirPerTest } from './helpers';
 
-let work: string;
-
-beforeEach(() => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'bench-npm-timing-'));
-});
-
-afterEach(() => {
-  rmSync(work, { recursive: true, force: true });
-});
+const work = tempDirPerTest('npm-timing');
 
 const npm = (args: readonly string[], cwd: string) =>
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--offline', '--cache', path.join(work, 'cache')], { cwd, stdio: 'pipe', timeout: 60_000 });
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--offline', '--cache', path.join(work(), 'cache')], { cwd, stdio: 'pipe', timeout: 60_000 });
 
 describe('readNpmPhases', () => {
   it("when the installed npm runs `npm ci --timing`, then its timing file holds every timer the report reads, and the phases add up to npm's total", () => {
     // A project with one dependency from a local tarball: a real install, offline.
-    const dep = path.join(work, 'dep');
+    const dep = path.join(work(), 'dep');
     mkdirSync(dep);
     writeFileSync(path.join(dep, 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
     writeFileSync(path.join(dep, 'index.js'), 'module.exports = 1;\n');
-    npm(['pack', '--pack-destination', work], dep);
-    const app = path.join(work, 'app');
+    npm(['pack', '--pack-destination', work()], dep);
+    const app = path.join(work(), 'app');
     mkdirSync(app);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { dep: 'file:../dep-1.0.0.tgz' } }));
     npm(['install'], app);
-    const logs = path.join(work, 'logs');
+    const logs = path.join(work(), 'logs');
 
     npm(['ci', '--timing', '--logs-dir', logs], app);
     const phases = readNpmPhases(logs);
@@ -41,7 +33,7 @@ describe('readNpmPhases', () => {
   });
 
   it('when the logs dir holds no timing file, then the error names the dir and the count', () => {
-    expect(() => readNpmPhases(work)).toThrow(`expected one *-timing.json in ${work}, found 0`);
+    expect(() => readNpmPhases(work())).toThrow(`expected one *-timing.json in ${work()}, found 0`);
   });
 });
 
