@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { deployConfig } from '../config/deploy-config';
 import { DeployConfigError, parseDeployConfig, type DeployConfig } from '../config/schema';
-import { createConveyorStacks } from '../lib/stacks';
+import { createStacks } from '../lib/stacks';
 
 function readConfig(): DeployConfig | undefined {
   try {
@@ -24,7 +24,7 @@ function readConfig(): DeployConfig | undefined {
 const config = readConfig();
 if (config !== undefined) {
   const app = new App();
-  createConveyorStacks(app, config);
+  createStacks(app, config);
   // Every stack is checked against the AWS Solutions rules on synth: a finding
   // that is neither fixed nor acknowledged with a reason fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

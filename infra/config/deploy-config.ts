@@ -17,13 +17,13 @@ export const deployConfig = {
   /**
    * Where the pipeline takes the code from. Replace the connection ARN with
    * yours (see "Deploy to AWS" in infra/README.md). For CodeCommit instead:
-   *   source: { kind: 'codecommit', repositoryName: 'conveyor', create: true, branch: 'main' },
+   *   source: { kind: 'codecommit', repositoryName: 'your-repo', create: true, branch: 'main' },
    */
   source: {
     kind: 'github',
     connectionArn: PLACEHOLDER_CONNECTION_ARN,
     owner: 'your-github-org',
-    repo: 'conveyor',
+    repo: 'your-repo',
     branch: 'main',
     ignoredPaths: ['docs/**', '**/*.md'],
   },

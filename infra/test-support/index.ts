@@ -3,12 +3,15 @@ import { join } from 'node:path';
 
 import { App } from 'aws-cdk-lib';
 
-import { deployConfig } from '../config/deploy-config';
 import { parseDeployConfig, type DeployConfig, type DeployConfigInput } from '../config/schema';
+import { createStacks, type ServiceStacks } from '../lib/stacks';
+import { exampleDeployConfig } from './example-deploy-config';
+
+export { exampleDeployConfig } from './example-deploy-config';
+export { deployConfigs, type GeneratedConfigOptions } from './arbitraries';
 
 /** One environment as written in a deploy config (before defaults). */
 export type EnvironmentInput = DeployConfigInput['environments'][number];
-import { createConveyorStacks, type ConveyorStacks } from '../lib/stacks';
 
 /** The feature flags `cdk synth` runs with, so tests synthesize exactly what the CLI would. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -19,7 +22,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 export interface TestAppOptions {
   /**
    * Run CDK's built-in CloudFormation template validation on synth, as `cdk synth` does.
-   * It costs ~8 s on first use, so only the test that checks the whole app against it turns it on.
+   * It costs ~8 s on first use, so only the tests that check a whole app against it turn it on.
    * @default false
    */
   readonly cloudFormationValidation?: boolean;
@@ -30,10 +33,14 @@ export function createTestApp(options: TestAppOptions = {}): App {
   return new App({ context: cdkJsonContext(), builtinCloudFormationValidation: options.cloudFormationValidation ?? false });
 }
 
-/** The shipped config's environment of that name, as written (to spread into variants). */
+/**
+ * The example config's environment of that name, as written (to spread into
+ * variants). It comes from the frozen example (./example-deploy-config.ts),
+ * not from the fork's own deploy-config.ts, so it exists on every fork.
+ */
 export function shippedEnvironment(name: 'staging' | 'prod'): EnvironmentInput {
-  const environment = deployConfig.environments.find((env) => env.name === name);
-  if (environment === undefined) throw new Error(`infra/config/deploy-config.ts has no ${name} environment`);
+  const environment = exampleDeployConfig.environments.find((env) => env.name === name);
+  if (environment === undefined) throw new Error(`the frozen example config has no ${name} environment`);
   return environment;
 }
 
@@ -41,18 +48,22 @@ export function shippedEnvironment(name: 'staging' | 'prod'): EnvironmentInput {
 export const TEST_CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:111122223333:connection/0f0e0d0c-0b0a-4999-8888-777766665555';
 
 /**
- * The shipped deploy config with a real-looking connection ARN, validated,
- * with `overrides` applied on top (shallowly, per top-level field).
+ * The frozen example config with a real-looking connection ARN, validated,
+ * with `overrides` applied on top (shallowly, per top-level field). A source
+ * override is taken as given: a CodeCommit source gets no connection ARN.
  */
 export function testConfig(overrides: Partial<DeployConfigInput> = {}): DeployConfig {
   return parseDeployConfig({
-    ...deployConfig,
-    source: { ...deployConfig.source, connectionArn: TEST_CONNECTION_ARN },
+    ...exampleDeployConfig,
+    source: { ...exampleDeployConfig.source, connectionArn: TEST_CONNECTION_ARN },
     ...overrides,
   });
 }
 
 /** Builds every stack of the app for `config`, as bin/app.ts does (without the cdk-nag plugin). */
-export function synthConveyor(config: DeployConfig = testConfig(), options: TestAppOptions = {}): ConveyorStacks {
-  return createConveyorStacks(createTestApp(options), config);
+export function synthStacks(config: DeployConfig = testConfig(), options: TestAppOptions = {}): ServiceStacks {
+  return createStacks(createTestApp(options), config);
 }
+
+/** The former name of {@link synthStacks}, kept while tests still import it. */
+export const synthConveyor = synthStacks;

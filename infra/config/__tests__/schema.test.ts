@@ -1,18 +1,23 @@
-import { deployConfig } from '../deploy-config';
+import fc from 'fast-check';
+
+import { deployConfigs, exampleDeployConfig as deployConfig } from '../../test-support';
 import { DeployConfigError, parseDeployConfig, productionEnvironment, type DeployConfigInput } from '../schema';
+
+// Exact values come from the frozen copy of the example (test-support), never from
+// deploy-config.ts, which a fork edits; deploy-config.test.ts checks the real file.
 
 type EnvironmentInput = DeployConfigInput['environments'][number];
 
 function shipped(name: string): EnvironmentInput {
   const environment = deployConfig.environments.find((env) => env.name === name);
-  if (environment === undefined) throw new Error(`no ${name} environment in deploy-config.ts`);
+  if (environment === undefined) throw new Error(`no ${name} environment in the example config`);
   return environment;
 }
 const staging = shipped('staging');
 const prod = shipped('prod');
 
 function withEnvironments(...environments: EnvironmentInput[]): DeployConfigInput {
-  return { ...deployConfig, environments };
+  return { ...deployConfig, source: { ...deployConfig.source }, environments };
 }
 
 function problemsOf(input: unknown): readonly string[] {
@@ -26,7 +31,7 @@ function problemsOf(input: unknown): readonly string[] {
 }
 
 describe('parseDeployConfig', () => {
-  it('when the shipped config is parsed, then it is valid and prod is the production environment', () => {
+  it('when the example config is parsed, then it is valid and prod is the production environment', () => {
     // Act
     const config = parseDeployConfig(deployConfig);
 
@@ -40,7 +45,7 @@ describe('parseDeployConfig', () => {
     // Arrange
     const minimal = {
       region: 'eu-west-1',
-      source: { kind: 'codecommit', repositoryName: 'conveyor' },
+      source: { kind: 'codecommit', repositoryName: 'your-repo' },
       environments: [{ name: 'prod', instanceType: 't3.micro', capacity: { min: 1, desired: 1, max: 2 }, greeting: 'Hi' }],
     };
 
@@ -48,7 +53,7 @@ describe('parseDeployConfig', () => {
     const config = parseDeployConfig(minimal);
 
     // Assert
-    expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'conveyor', create: false, branch: 'main' });
+    expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'your-repo', create: false, branch: 'main' });
     expect(config.environments[0]).toMatchObject({
       deploymentStyle: 'in-place',
       blueGreen: { terminationWaitMinutes: 15 },
@@ -120,5 +125,36 @@ describe('parseDeployConfig', () => {
     // Assert
     expect(act).toThrow(DeployConfigError);
     expect(act).toThrow(/infra\/config\/deploy-config\.ts[\s\S]*- region: [\s\S]*- environments\[0\]\.instanceType: /);
+  });
+
+  it('when any generated valid config is parsed, then it is accepted and its last environment is production', () => {
+    fc.assert(
+      fc.property(deployConfigs({ maxEnvironments: 5 }), (input) => {
+        // Act
+        const config = parseDeployConfig(input);
+
+        // Assert
+        expect(productionEnvironment(config).name).toBe(input.environments.at(-1)?.name);
+        expect(config.environments.map((env) => env.name)).toEqual(input.environments.map((env) => env.name));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('when a generated valid config repeats an environment name, then the duplicate is rejected by its path', () => {
+    fc.assert(
+      fc.property(deployConfigs({ maxEnvironments: 4 }), (input) => {
+        // Arrange
+        const [first] = input.environments;
+        const duplicated = { ...input, environments: [...input.environments, { ...first!, name: first!.name }] };
+
+        // Act
+        const problems = problemsOf(duplicated);
+
+        // Assert
+        expect(problems).toContain(`environments[${input.environments.length}].name: duplicates environment "${first!.name}"`);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

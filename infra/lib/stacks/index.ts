@@ -10,8 +10,8 @@ export { EnvironmentStack, type EnvironmentStackProps } from './environment-stac
 export { FoundationStack } from './foundation-stack';
 export { PipelineStack, type PipelineStackProps } from './pipeline-stack';
 
-/** The stacks of one Conveyor deployment, in deployment order. */
-export interface ConveyorStacks {
+/** The stacks of one deployment of the service, in deployment order. */
+export interface ServiceStacks {
   /** The CodeDeploy application; deployed first. */
   readonly foundation: FoundationStack;
   /** In the config's order; the last is production. */
@@ -20,15 +20,18 @@ export interface ConveyorStacks {
   readonly pipeline: PipelineStack;
 }
 
+/** The former name of {@link ServiceStacks}, kept while tests still import it. */
+export type ConveyorStacks = ServiceStacks;
+
 /**
  * Adds every stack the deploy config describes to `app`. Stack ids equal the
- * CloudFormation stack names, so `cdk deploy conveyor-api-staging` works.
+ * CloudFormation stack names, so `cdk deploy <service>-staging` works.
  *
  * Only the region is set on the stacks, never the account: with an account,
  * CDK would look the Availability Zones up at synth time, which needs AWS
  * credentials. The account is the one `cdk deploy` runs with.
  */
-export function createConveyorStacks(app: App, config: DeployConfig): ConveyorStacks {
+export function createStacks(app: App, config: DeployConfig): ServiceStacks {
   const env = { region: config.region };
   const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
   Tags.of(app).add('service', SERVICE_NAME);
@@ -63,7 +66,7 @@ export function createConveyorStacks(app: App, config: DeployConfig): ConveyorSt
 
   if (config.source.kind === 'github' && config.source.connectionArn === PLACEHOLDER_CONNECTION_ARN) {
     Annotations.of(pipeline).addWarningV2(
-      'conveyor:placeholder-connection',
+      'deploy-config:placeholder-connection',
       'source.connectionArn in infra/config/deploy-config.ts is still the example value. Create a connection, approve it, ' +
         'and paste its ARN before deploying (infra/README.md, "Deploy to AWS").',
     );

@@ -2,17 +2,16 @@ import { SERVICE_NAME } from '@conveyor/config';
 import { Token, type App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 
-import { deployConfig } from '../../../config/deploy-config';
 import { parseDeployConfig } from '../../../config/schema';
-import { synthConveyor, testConfig } from '../../../test-support';
-import type { ConveyorStacks } from '..';
+import { exampleDeployConfig, synthStacks, testConfig } from '../../../test-support';
+import type { ServiceStacks } from '..';
 
-describe('createConveyorStacks (default config)', () => {
-  let stacks: ConveyorStacks;
+describe('createStacks (the example config)', () => {
+  let stacks: ServiceStacks;
   let all: Stack[];
 
   beforeAll(() => {
-    stacks = synthConveyor(testConfig());
+    stacks = synthStacks(testConfig());
     all = [stacks.foundation, ...stacks.environments, stacks.pipeline];
   });
 
@@ -32,7 +31,7 @@ describe('createConveyorStacks (default config)', () => {
 
     // Assert
     for (const stack of all) {
-      expect(stack.region).toBe(deployConfig.region);
+      expect(stack.region).toBe(exampleDeployConfig.region);
       expect(Token.isUnresolved(stack.account)).toBe(true);
     }
     expect(assembly.manifest.missing).toBeUndefined();
@@ -51,10 +50,10 @@ describe('createConveyorStacks (default config)', () => {
   });
 });
 
-describe('createConveyorStacks (shipped config, untouched)', () => {
+describe('createStacks (the example config, untouched)', () => {
   it('when the connection ARN is still the example value, then the pipeline stack warns how to replace it', () => {
     // Act
-    const { pipeline } = synthConveyor(parseDeployConfig(deployConfig));
+    const { pipeline } = synthStacks(parseDeployConfig(exampleDeployConfig));
 
     // Assert
     Annotations.fromStack(pipeline).hasWarning('*', Match.stringLikeRegexp('source.connectionArn .* is still the example value'));

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { synthConveyor, testConfig } from '../../../test-support';
+import { synthStacks, testConfig } from '../../../test-support';
+import { names } from '../../names';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
@@ -14,13 +15,13 @@ describe('build (CodeBuild project of the pipeline stack)', () => {
   let template: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(synthConveyor(testConfig()).pipeline);
+    template = Template.fromStack(synthStacks(testConfig()).pipeline);
   });
 
   it("when the project builds, then it runs the repository's buildspec.yml on a current standard image, unprivileged", () => {
     // Assert
     template.hasResourceProperties('AWS::CodeBuild::Project', {
-      Name: 'conveyor-api',
+      Name: names.buildProject,
       Source: { Type: 'CODEPIPELINE', BuildSpec: 'buildspec.yml' },
       Environment: Match.objectLike({ Type: 'LINUX_CONTAINER', Image: 'aws/codebuild/standard:8.0', PrivilegedMode: false }),
       TimeoutInMinutes: 30,
@@ -41,7 +42,7 @@ describe('build (CodeBuild project of the pipeline stack)', () => {
 
     // Assert
     template.hasResourceProperties('AWS::CodeBuild::Project', {
-      Cache: { Type: 'S3', Location: { 'Fn::Join': ['/', [{ Ref: cacheBucket }, 'codebuild']] }, CacheNamespace: 'conveyor-api' },
+      Cache: { Type: 'S3', Location: { 'Fn::Join': ['/', [{ Ref: cacheBucket }, 'codebuild']] }, CacheNamespace: names.buildProject },
     });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LoggingConfiguration: { LogFilePrefix: 'build-cache/' },
@@ -55,7 +56,7 @@ describe('build (CodeBuild project of the pipeline stack)', () => {
     const reportGroup = onlyId(template, 'AWS::CodeBuild::ReportGroup');
 
     // Assert
-    template.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: 'conveyor-api-junit', Type: 'TEST' });
+    template.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: names.junitReportGroup, Type: 'TEST' });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -82,7 +83,7 @@ describe('build (CodeBuild project of the pipeline stack)', () => {
     const logGroup = onlyId(template, 'AWS::Logs::LogGroup');
 
     // Assert
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/codebuild/conveyor-api', RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/codebuild/${names.buildProject}`, RetentionInDays: 30 });
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: logGroup } } },
     });

@@ -1,7 +1,8 @@
 import { ALB_IDLE_TIMEOUT_SECONDS, HEALTH_PATH, SERVICE_PORT } from '@conveyor/config';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { shippedEnvironment, synthConveyor, testConfig } from '../../../test-support';
+import { shippedEnvironment, synthStacks, testConfig } from '../../../test-support';
+import { names } from '../../names';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
@@ -20,12 +21,12 @@ function logicalIdOf(template: Template, type: string, props: Record<string, unk
   return id;
 }
 
-describe('environment stacks (default config: staging, then prod)', () => {
+describe('environment stacks (the example config: staging, then prod)', () => {
   let staging: Template;
   let prod: Template;
 
   beforeAll(() => {
-    const stacks = synthConveyor();
+    const stacks = synthStacks();
     [staging, prod] = stacks.environments.map((stack) => Template.fromStack(stack)) as [Template, Template];
   });
 
@@ -56,7 +57,7 @@ describe('environment stacks (default config: staging, then prod)', () => {
       // Assert
       expect(script).toContain('dnf install -y nodejs22 ruby');
       expect(script).toContain('useradd --system --create-home --home-dir /home/app');
-      expect(script).toContain('APP_ENV=staging\nAWS_REGION=us-east-1\nCONFIG_SSM_PATH=/conveyor-api/staging/\n');
+      expect(script).toContain(`APP_ENV=staging\nAWS_REGION=us-east-1\nCONFIG_SSM_PATH=${names.parameterPath('staging')}\n`);
       expect(script).toContain('https://aws-codedeploy-us-east-1.s3.us-east-1.amazonaws.com/latest/install');
       expect(userDataOf(prod)).toContain('APP_ENV=prod\n');
     });
@@ -134,8 +135,8 @@ describe('environment stacks (default config: staging, then prod)', () => {
               Effect: 'Allow',
               Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
               Resource: [
-                { 'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/conveyor-api/staging']] },
-                { 'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/conveyor-api/staging/*']] },
+                { 'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, `:parameter${names.parameterPath('staging').slice(0, -1)}`]] },
+                { 'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, `:parameter${names.parameterPath('staging')}*`]] },
               ],
             },
           ]),
@@ -155,7 +156,7 @@ describe('environment stacks (default config: staging, then prod)', () => {
                 StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' },
                 StringLike: {
                   'kms:EncryptionContext:PARAMETER_ARN': {
-                    'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/conveyor-api/staging/*']],
+                    'Fn::Join': ['', ['arn:aws:ssm:us-east-1:', { Ref: 'AWS::AccountId' }, `:parameter${names.parameterPath('staging')}*`]],
                   },
                 },
               },
@@ -182,10 +183,10 @@ describe('environment stacks (default config: staging, then prod)', () => {
   describe('parameters', () => {
     it("when the stack is deployed, then the service's non-secret parameters exist under /<service>/<environment>/", () => {
       // Assert
-      staging.hasResourceProperties('AWS::SSM::Parameter', { Name: '/conveyor-api/staging/greeting', Value: 'Hello from staging', Type: 'String' });
-      staging.hasResourceProperties('AWS::SSM::Parameter', { Name: '/conveyor-api/staging/log-level', Value: 'debug' });
+      staging.hasResourceProperties('AWS::SSM::Parameter', { Name: `${names.parameterPath('staging')}greeting`, Value: 'Hello from staging', Type: 'String' });
+      staging.hasResourceProperties('AWS::SSM::Parameter', { Name: `${names.parameterPath('staging')}log-level`, Value: 'debug' });
       prod.resourceCountIs('AWS::SSM::Parameter', 1);
-      prod.hasResourceProperties('AWS::SSM::Parameter', { Name: '/conveyor-api/prod/greeting', Value: 'Hello' });
+      prod.hasResourceProperties('AWS::SSM::Parameter', { Name: `${names.parameterPath('prod')}greeting`, Value: 'Hello' });
     });
   });
 
@@ -197,7 +198,7 @@ describe('environment stacks (default config: staging, then prod)', () => {
       // Assert
       expect(alarmIds).toHaveLength(3);
       template().hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
-        DeploymentGroupName: `conveyor-api-${env}`,
+        DeploymentGroupName: names.deploymentGroup(env),
         DeploymentConfigName: 'CodeDeployDefault.OneAtATime',
         DeploymentStyle: { DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
         AutoRollbackConfiguration: {
@@ -213,14 +214,14 @@ describe('environment stacks (default config: staging, then prod)', () => {
     it('when the alarms are created, then they watch target 5xx, unhealthy hosts and p99 latency with the configured thresholds', () => {
       // Assert
       prod.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'conveyor-api-prod-target-5xx',
+        AlarmName: names.alarm('prod', 'target-5xx'),
         MetricName: 'HTTPCode_Target_5XX_Count',
         Statistic: 'Sum',
         Threshold: 5,
         TreatMissingData: 'notBreaching',
       });
-      prod.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'conveyor-api-prod-unhealthy-hosts', MetricName: 'UnHealthyHostCount', Threshold: 1 });
-      prod.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'conveyor-api-prod-p99-latency', MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1.5 });
+      prod.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: names.alarm('prod', 'unhealthy-hosts'), MetricName: 'UnHealthyHostCount', Threshold: 1 });
+      prod.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: names.alarm('prod', 'p99-latency'), MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1.5 });
     });
 
     it('when an alarm fires or clears, then the environment topic hears about it', () => {
@@ -247,7 +248,7 @@ describe('environment stack variants', () => {
     const config = testConfig({ environments: [staging, { ...prod, certificateArn }] });
 
     // Act
-    const template = Template.fromStack(synthConveyor(config).environments[1]!);
+    const template = Template.fromStack(synthStacks(config).environments[1]!);
 
     // Assert
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {

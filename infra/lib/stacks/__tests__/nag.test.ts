@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 
 import type { DeployConfig } from '../../../config/schema';
 import { createTestApp, shippedEnvironment, testConfig } from '../../../test-support';
-import { createConveyorStacks } from '..';
+import { createStacks } from '..';
 
 /** Every acknowledgement recorded in the tree: rule id, reason, and where. */
 function acknowledgementsIn(root: IConstruct): { id: string; reason: string; path: string }[] {
@@ -20,7 +20,7 @@ function acknowledgementsIn(root: IConstruct): { id: string; reason: string; pat
 /** Synthesizes like `cdk synth` does: cdk.json context, CloudFormation validation, cdk-nag AwsSolutions. */
 function synthWithChecks(config: DeployConfig): App {
   const app = createTestApp({ cloudFormationValidation: true });
-  createConveyorStacks(app, config);
+  createStacks(app, config);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
   return app;
@@ -32,8 +32,8 @@ const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-
 
 describe('cdk-nag AwsSolutions and CloudFormation validation, over every stack', () => {
   it.each([
-    ['the default config (GitHub, staging then prod)', testConfig()],
-    ['a created CodeCommit repository', testConfig({ source: { kind: 'codecommit', repositoryName: 'conveyor', create: true } })],
+    ['the example config (GitHub, staging then prod)', testConfig()],
+    ['a created CodeCommit repository', testConfig({ source: { kind: 'codecommit', repositoryName: 'your-repo', create: true } })],
     [
       'one HTTPS environment with retained data and email subscribers',
       testConfig({
@@ -54,7 +54,7 @@ describe('cdk-nag AwsSolutions and CloudFormation validation, over every stack',
   it('when a stack has a finding nobody acknowledged, then synthesis fails and names the rule (the check above is live)', () => {
     // Arrange
     const app = createTestApp();
-    const { environments } = createConveyorStacks(app, testConfig({ environments: [prod] }));
+    const { environments } = createStacks(app, testConfig({ environments: [prod] }));
     const stack = environments[0]!;
     const openToTheWorld = new ec2.SecurityGroup(stack, 'Unreviewed', { vpc: stack.vpc, description: 'SSH from anywhere' });
     openToTheWorld.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
@@ -70,7 +70,7 @@ describe('cdk-nag AwsSolutions and CloudFormation validation, over every stack',
   it('when a finding is acknowledged, then the acknowledgement carries a specific reason', () => {
     // Arrange
     const app = createTestApp();
-    createConveyorStacks(app, testConfig());
+    createStacks(app, testConfig());
 
     // Act
     const acknowledgements = acknowledgementsIn(app);

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { shippedEnvironment, synthConveyor, testConfig } from '../../../test-support';
+import { shippedEnvironment, synthStacks, testConfig } from '../../../test-support';
+import { names } from '../../names';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 interface Stage {
@@ -29,18 +30,18 @@ function bucketIdByLogPrefix(template: Template, prefix: string): string {
 const staging = shippedEnvironment('staging');
 const prod = shippedEnvironment('prod');
 
-describe('pipeline stack (default config)', () => {
+describe('pipeline stack (the example config)', () => {
   let template: Template;
 
   beforeAll(() => {
     const config = testConfig({ notificationEmails: ['ops@example.com', 'lead@example.com'] });
-    template = Template.fromStack(synthConveyor(config).pipeline);
+    template = Template.fromStack(synthStacks(config).pipeline);
   });
 
   it('when the pipeline is created, then it is a V2 pipeline in QUEUED mode named after the service', () => {
     // Assert
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Name: 'conveyor-api',
+      Name: names.pipeline,
       PipelineType: 'V2',
       ExecutionMode: 'QUEUED',
       RestartExecutionOnUpdate: false,
@@ -68,8 +69,8 @@ describe('pipeline stack (default config)', () => {
 
     // Assert
     expect(deploy?.InputArtifacts).toEqual([{ Name: 'Bundle' }]);
-    expect(deploy?.Configuration?.DeploymentGroupName).toMatchObject({ 'Fn::GetStackOutput': { StackName: 'conveyor-api-prod' } });
-    expect(deploy?.Configuration?.ApplicationName).toBe('conveyor-api');
+    expect(deploy?.Configuration?.DeploymentGroupName).toMatchObject({ 'Fn::GetStackOutput': { StackName: names.environmentStack('prod') } });
+    expect(deploy?.Configuration?.ApplicationName).toBe(names.codeDeployApplication);
   });
 
   it('when production waits for approval, then the request goes to the SNS topic with a link to the run and the commit', () => {
@@ -82,7 +83,7 @@ describe('pipeline stack (default config)', () => {
     // Assert
     expect(approval?.Configuration?.NotificationArn).toEqual({ Ref: topicId });
     expect(approval?.Configuration?.ExternalEntityLink).toBe(
-      'https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/conveyor-api/executions/#{codepipeline.PipelineExecutionId}/timeline?region=us-east-1',
+      `https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/${names.pipeline}/executions/#{codepipeline.PipelineExecutionId}/timeline?region=us-east-1`,
     );
     expect(approval?.Configuration?.CustomData).toContain('Commit #{Source.CommitId} passed');
   });
@@ -150,7 +151,7 @@ describe('pipeline stack (default config)', () => {
       for (const env of ['staging', 'prod']) {
         template.hasResourceProperties('AWS::IAM::Policy', {
           PolicyName: Match.stringLikeRegexp(`InstancesOf${env}DownloadBundles`),
-          Roles: [Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: `conveyor-api-${env}` }) })],
+          Roles: [Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: names.environmentStack(env) }) })],
           PolicyDocument: {
             Statement: [
               { Sid: 'DownloadBundles', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] } },
@@ -169,7 +170,7 @@ describe('pipeline stage order', () => {
     const config = testConfig({ environments: [prod] });
 
     // Act
-    const stages = stagesOf(Template.fromStack(synthConveyor(config).pipeline));
+    const stages = stagesOf(Template.fromStack(synthStacks(config).pipeline));
 
     // Assert
     expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'Approve-prod', 'Deploy-prod']);
@@ -180,7 +181,7 @@ describe('pipeline stage order', () => {
     const config = testConfig({ environments: [{ ...staging, name: 'dev' }, staging, prod] });
 
     // Act
-    const stages = stagesOf(Template.fromStack(synthConveyor(config).pipeline));
+    const stages = stagesOf(Template.fromStack(synthStacks(config).pipeline));
 
     // Assert
     expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { synthConveyor, TEST_CONNECTION_ARN, testConfig } from '../../../test-support';
+import { synthStacks, TEST_CONNECTION_ARN, testConfig } from '../../../test-support';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
@@ -14,7 +14,7 @@ describe('source: GitHub through a CodeConnections connection (default)', () => 
   let template: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(synthConveyor(testConfig()).pipeline);
+    template = Template.fromStack(synthStacks(testConfig()).pipeline);
   });
 
   it("when the pipeline checks out, then it uses the connection with the action's own change detection off", () => {
@@ -25,7 +25,7 @@ describe('source: GitHub through a CodeConnections connection (default)', () => 
     expect(action).toMatchObject({
       Name: 'Checkout',
       ActionTypeId: { Category: 'Source', Owner: 'AWS', Provider: 'CodeStarSourceConnection' },
-      Configuration: { ConnectionArn: TEST_CONNECTION_ARN, FullRepositoryId: 'your-github-org/conveyor', BranchName: 'main', DetectChanges: false },
+      Configuration: { ConnectionArn: TEST_CONNECTION_ARN, FullRepositoryId: 'your-github-org/your-repo', BranchName: 'main', DetectChanges: false },
       Namespace: 'Source',
     });
   });
@@ -66,13 +66,13 @@ describe('source: GitHub through a CodeConnections connection (default)', () => 
 describe('source: CodeCommit', () => {
   it('when the repository is to be created, then the stack creates it and an EventBridge rule on the branch starts the pipeline', () => {
     // Arrange
-    const config = testConfig({ source: { kind: 'codecommit', repositoryName: 'conveyor', create: true, branch: 'release' } });
+    const config = testConfig({ source: { kind: 'codecommit', repositoryName: 'your-repo', create: true, branch: 'release' } });
 
     // Act
-    const template = Template.fromStack(synthConveyor(config).pipeline);
+    const template = Template.fromStack(synthStacks(config).pipeline);
 
     // Assert
-    const repository = Object.keys(template.findResources('AWS::CodeCommit::Repository', { Properties: { RepositoryName: 'conveyor' } }));
+    const repository = Object.keys(template.findResources('AWS::CodeCommit::Repository', { Properties: { RepositoryName: 'your-repo' } }));
     expect(repository).toHaveLength(1);
     expect(sourceActionOf(template)).toMatchObject({
       ActionTypeId: { Category: 'Source', Provider: 'CodeCommit' },
@@ -94,7 +94,7 @@ describe('source: CodeCommit', () => {
     const config = testConfig({ source: { kind: 'codecommit', repositoryName: 'existing-repo' } });
 
     // Act
-    const template = Template.fromStack(synthConveyor(config).pipeline);
+    const template = Template.fromStack(synthStacks(config).pipeline);
 
     // Assert
     template.resourceCountIs('AWS::CodeCommit::Repository', 0);

@@ -1,0 +1,173 @@
+import { Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import fc from 'fast-check';
+
+import { parseDeployConfig, type DeployConfig } from '../../../config/schema';
+import { createTestApp, deployConfigs } from '../../../test-support';
+import { names } from '../../names';
+import { createStacks } from '..';
+
+/**
+ * Behaviour that must hold for every valid deploy config, checked over
+ * generated ones (test-support/arbitraries.ts). Each run synthesizes a whole
+ * app with cdk-nag (a few seconds), so the run count stays small; a failure
+ * prints the config and fast-check's seed, and `FC_SEED=<seed>` replays it.
+ */
+const RUNS = 15;
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Resources = Record<string, Resource>;
+interface Stage {
+  Name: string;
+  Actions: { ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown> }[];
+}
+
+/**
+ * Name limits of the AWS resources the app names itself (CloudFormation resource
+ * reference, "Length constraints"). The target group is 32 like the load
+ * balancer; CodeDeploy's blue/green copy `CodeDeploy_<group>_<d-XXXXXXXXX>` must
+ * fit an Auto Scaling group name (255).
+ */
+const NAME_LIMITS: readonly { type: string; property: string; max: number; pattern?: RegExp }[] = [
+  { type: 'AWS::CodePipeline::Pipeline', property: 'Name', max: 100, pattern: /^[A-Za-z0-9.@_-]+$/ },
+  { type: 'AWS::CodeBuild::Project', property: 'Name', max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]+$/ },
+  { type: 'AWS::CodeBuild::ReportGroup', property: 'Name', max: 128 },
+  { type: 'AWS::CodeDeploy::Application', property: 'ApplicationName', max: 100 },
+  { type: 'AWS::CodeDeploy::DeploymentGroup', property: 'DeploymentGroupName', max: 100 },
+  { type: 'AWS::CloudWatch::Alarm', property: 'AlarmName', max: 255 },
+  { type: 'AWS::Logs::LogGroup', property: 'LogGroupName', max: 512, pattern: /^[.\-_/#A-Za-z0-9]+$/ },
+  { type: 'AWS::SSM::Parameter', property: 'Name', max: 1011, pattern: /^[a-zA-Z0-9_.\-/]+$/ },
+  { type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', property: 'Name', max: 32 },
+  { type: 'AWS::ElasticLoadBalancingV2::TargetGroup', property: 'Name', max: 32 },
+  { type: 'AWS::AutoScaling::AutoScalingGroup', property: 'AutoScalingGroupName', max: 255 },
+  { type: 'AWS::SNS::Topic', property: 'TopicName', max: 256 },
+  { type: 'AWS::CodeCommit::Repository', property: 'RepositoryName', max: 100 },
+];
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** Synthesizes like `cdk synth` (cdk-nag on; a finding left unacknowledged throws) and returns each stack's template. */
+function synthesize(config: DeployConfig): { stackNames: string[]; templates: Map<string, Template> } {
+  const app = createTestApp();
+  const stacks = createStacks(app, config);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  const all = [stacks.foundation, ...stacks.environments, stacks.pipeline];
+  const templates = new Map(all.map((stack) => [stack.stackName, Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>)]));
+  return { stackNames: all.map((stack) => stack.stackName), templates };
+}
+
+function resourcesOf(template: Template): Resources {
+  return (template.toJSON() as { Resources: Resources }).Resources;
+}
+
+function templateOf(templates: Map<string, Template>, stackName: string): Template {
+  const template = templates.get(stackName);
+  if (template === undefined) throw new Error(`no stack ${stackName}`);
+  return template;
+}
+
+/** Every violated invariant, as a sentence (an empty list means the config is handled right). */
+function violations(config: DeployConfig): string[] {
+  const found: string[] = [];
+  const { stackNames, templates } = synthesize(config);
+  const envNames = config.environments.map((env) => env.name);
+  const production = envNames.at(-1) ?? '';
+
+  // Stacks: foundation, one per environment in order, pipeline; valid CloudFormation stack names.
+  const expectedStacks = [names.foundationStack, ...envNames.map(names.environmentStack), names.pipelineStack];
+  if (JSON.stringify(stackNames) !== JSON.stringify(expectedStacks)) found.push(`stacks are ${stackNames.join(', ')}`);
+  for (const name of stackNames) if (!STACK_NAME.test(name)) found.push(`stack name ${name} is not a valid CloudFormation stack name`);
+
+  // Pipeline: Source, Build, Deploy-<env> in order, with Approve-<prod> right before Deploy-<prod>.
+  const pipeline = templateOf(templates, names.pipelineStack);
+  const [pipelineResource] = Object.values(pipeline.findResources('AWS::CodePipeline::Pipeline') as Resources);
+  const stages = (pipelineResource?.Properties?.Stages ?? []) as Stage[];
+  const expectedStages = ['Source', 'Build', ...envNames.slice(0, -1).map((env) => `Deploy-${env}`), `Approve-${production}`, `Deploy-${production}`];
+  const stageNames = stages.map((stage) => stage.Name);
+  if (JSON.stringify(stageNames) !== JSON.stringify(expectedStages)) found.push(`pipeline stages are ${stageNames.join(' > ')}`);
+  const sourceProvider = stages[0]?.Actions[0]?.ActionTypeId.Provider;
+  const expectedProvider = config.source.kind === 'github' ? 'CodeStarSourceConnection' : 'CodeCommit';
+  if (sourceProvider !== expectedProvider) found.push(`source action is ${String(sourceProvider)}, expected ${expectedProvider}`);
+  const approval = stages.find((stage) => stage.Name === `Approve-${production}`)?.Actions ?? [];
+  if (approval.length !== 1 || approval[0]?.ActionTypeId.Provider !== 'Manual') found.push('production has no single manual approval');
+  for (const env of envNames) {
+    const actions = stages.find((stage) => stage.Name === `Deploy-${env}`)?.Actions ?? [];
+    if (actions.length !== 1 || actions[0]?.ActionTypeId.Provider !== 'CodeDeploy') found.push(`Deploy-${env} is not one CodeDeploy action`);
+  }
+
+  for (const env of config.environments) {
+    const template = templateOf(templates, names.environmentStack(env.name));
+    const resources = resourcesOf(template);
+
+    // One deployment group, whichever style owns it (L2 resource or the blue/green custom resource).
+    const groups = Object.entries(resources).filter(([, r]) => r.Properties?.DeploymentGroupName !== undefined);
+    if (groups.length !== 1) {
+      found.push(`${env.name}: ${groups.length} deployment groups`);
+      continue;
+    }
+    const [, group] = groups[0]!;
+    if (group.Properties?.DeploymentGroupName !== names.deploymentGroup(env.name)) {
+      found.push(`${env.name}: deployment group named ${JSON.stringify(group.Properties?.DeploymentGroupName)}`);
+    }
+
+    // Alarms: three, named after the environment, each telling the topic, and the rollback ones on the group.
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    const alarmNames = alarms.map(([, r]) => String(r.Properties?.AlarmName)).sort();
+    const expectedAlarms = ['p99-latency', 'target-5xx', 'unhealthy-hosts'].map((what) => names.alarm(env.name, what)).sort();
+    if (JSON.stringify(alarmNames) !== JSON.stringify(expectedAlarms)) found.push(`${env.name}: alarms ${alarmNames.join(', ')}`);
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    for (const [id, alarm] of alarms) {
+      const actions = JSON.stringify(alarm.Properties?.AlarmActions);
+      if (!topics.some((topic) => actions === JSON.stringify([{ Ref: topic }]))) found.push(`${env.name}: alarm ${id} notifies no topic`);
+    }
+    const groupJson = JSON.stringify(group.Properties);
+    const rollbackAlarms = alarms.filter(([, r]) => env.deploymentStyle === 'in-place' || !String(r.Properties?.AlarmName).endsWith('unhealthy-hosts'));
+    for (const [id] of rollbackAlarms) {
+      if (!groupJson.includes(JSON.stringify({ Ref: id }))) found.push(`${env.name} (${env.deploymentStyle}): alarm ${id} is not on the deployment group`);
+    }
+
+    // HTTPS exactly when a certificate is configured; every email subscribed to the environment's topic.
+    const https = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::Listener', { Properties: { Port: 443 } })).length;
+    if (https !== (env.certificateArn === undefined ? 0 : 1)) found.push(`${env.name}: ${https} HTTPS listeners with certificate ${String(env.certificateArn)}`);
+    const endpoints = Object.values(template.findResources('AWS::SNS::Subscription') as Resources).map((r) => r.Properties?.Endpoint).sort();
+    if (JSON.stringify(endpoints) !== JSON.stringify([...config.notificationEmails].sort())) found.push(`${env.name}: subscriptions ${JSON.stringify(endpoints)}`);
+  }
+
+  // Every name the app chooses fits its AWS limit.
+  for (const [stackName, template] of templates) {
+    for (const [id, resource] of Object.entries(resourcesOf(template))) {
+      for (const limit of NAME_LIMITS.filter((l) => l.type === resource.Type)) {
+        const value = resource.Properties?.[limit.property];
+        if (typeof value !== 'string') continue; // generated by CloudFormation, or a token
+        if (value.length > limit.max || (limit.pattern && !limit.pattern.test(value))) {
+          found.push(`${stackName}/${id}: ${limit.property} ${value} breaks ${limit.type}'s limit (${limit.max} characters${limit.pattern ? `, ${String(limit.pattern)}` : ''})`);
+        }
+      }
+    }
+  }
+  for (const env of envNames) {
+    const copy = `CodeDeploy_${names.deploymentGroup(env)}_d-XXXXXXXXX`;
+    if (copy.length > 255) found.push(`${env}: CodeDeploy's copy of the fleet, ${copy}, exceeds an Auto Scaling group name's 255 characters`);
+  }
+  return found;
+}
+
+describe('any valid deploy config (generated)', () => {
+  it(`when the app is synthesized with cdk-nag for ${RUNS} generated configs, then stages, deployment groups, alarms and names hold for each`, () => {
+    fc.assert(
+      fc.property(deployConfigs(), (input) => {
+        // Arrange
+        const config = parseDeployConfig(input);
+
+        // Act (synthesis throws with the validation report when a cdk-nag finding is left)
+        const problems = violations(config);
+
+        // Assert
+        expect(problems).toEqual([]);
+      }),
+      // No shrinking: each step is a synthesis; the failing config is printed as generated.
+      { numRuns: RUNS, endOnFailure: true },
+    );
+  }, RUNS * 60_000);
+});
