@@ -35,6 +35,16 @@ export const KEEP_ALIVE_TIMEOUT_MS = ALB_IDLE_TIMEOUT_SECONDS * 1_000 + 5_000;
 export const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
 /**
+ * How long a client may take to send one whole request, headers and body,
+ * counted from its first byte; past it the request is answered 408 and the
+ * connection closed. Node's default (300 s) lets a client trickling a body
+ * hold a socket for five minutes and a shutdown for its whole deadline. Node
+ * requires it to be at least the headers timeout, and a body of at most
+ * JSON_BODY_LIMIT_BYTES needs no more: one budget for the whole request.
+ */
+export const REQUEST_TIMEOUT_MS = HEADERS_TIMEOUT_MS;
+
+/**
  * Default deadline for a graceful shutdown: requests still running when it
  * passes are abandoned and the process exits 1. Overridable per environment
  * with SHUTDOWN_TIMEOUT_MS; pm2's `kill_timeout` and the target group's
@@ -66,3 +76,13 @@ export const LOG_DIR = `/var/log/${SERVICE_NAME}`;
  * how one bundle, identical everywhere, learns which environment it is in.
  */
 export const INSTANCE_ENV_FILE = `/etc/${SERVICE_NAME}/instance.env`;
+
+/**
+ * APP_ENV values that mean "not on AWS": a laptop (`local`, also the value
+ * when APP_ENV is unset), the local rehearsal, and the project's own tests,
+ * drills and benchmarks. Anywhere else the service refuses to boot without
+ * CONFIG_SSM_PATH: an instance whose env file lost its Parameter Store path
+ * stops at boot, naming the key, instead of serving the laptop defaults.
+ * A deploy environment must therefore not take one of these names.
+ */
+export const LOCAL_ENVIRONMENTS: readonly string[] = ['local', 'rehearsal', 'test', 'drill', 'bench'];

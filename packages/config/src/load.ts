@@ -1,7 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 
+import { LOCAL_ENVIRONMENTS } from './contract';
 import { ConfigError, type ConfigProblem } from './errors';
-import { CONFIG_KEY_NAMES, configKeys, configSchema, isConfigKey, type Config, type ConfigKey } from './schema';
+import { keyToParameterName } from './parameters';
+import { configKeys, configSchema, ENVIRONMENT_ONLY_KEYS, schemaOf, type Config, type ConfigOf, type KeySpecs } from './schema';
 import { readSsmParameters, type ReadSsmOptions } from './ssm';
 
 /** The subset of a pino logger the loader uses. It logs key names and sources, never values. */
@@ -44,19 +46,7 @@ const SSM_CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeou
  */
 const AFTER_CONFIG_RESERVE_MS = 1_000;
 
-/**
- * Keys that say where and how long to read config from, so they can only come
- * from the environment (STARTUP_TIMEOUT_MS also sets pm2's listen_timeout).
- */
-const BOOTSTRAP_KEYS: readonly ConfigKey[] = ['CONFIG_SSM_PATH', 'AWS_REGION', 'STARTUP_TIMEOUT_MS'];
-
-/**
- * The Parameter Store name a key is expected under: lower case, `_` as `-`.
- * `GREETING` below `/conveyor-api/prod/` is `/conveyor-api/prod/greeting`.
- */
-export function keyToParameterName(ssmPath: string, key: string): string {
-  return `${ssmPath}${key.toLowerCase().replace(/_/g, '-')}`;
-}
+const bootstrapSchema = configSchema.pick({ CONFIG_SSM_PATH: true, AWS_REGION: true, STARTUP_TIMEOUT_MS: true });
 
 /**
  * Builds the validated config: defaults, overridden by environment variables,
@@ -66,28 +56,50 @@ export function keyToParameterName(ssmPath: string, key: string): string {
  * environment comes from the bundle, which is identical in every environment;
  * Parameter Store is where one environment differs from another.
  *
+ * It fails closed: a key that is set must have a value (an empty one is an
+ * error, not "use the default"), and outside LOCAL_ENVIRONMENTS (APP_ENV)
+ * CONFIG_SSM_PATH is required, so an instance cannot boot on laptop defaults.
+ *
  * @throws ConfigError naming every invalid or missing key and its source.
  * @throws ConfigSourceError when Parameter Store cannot be read.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+export async function loadConfig(options?: LoadConfigOptions): Promise<Config>;
+/** The same, for another set of key specs (a test's copy of `configKeys` with keys added). */
+export async function loadConfig<K extends KeySpecs>(options: LoadConfigOptions & { readonly keys: K }): Promise<ConfigOf<K>>;
+export async function loadConfig(options: LoadConfigOptions & { readonly keys?: KeySpecs } = {}): Promise<Record<string, unknown>> {
+  const keys: KeySpecs = options.keys ?? configKeys;
+  const schema = options.keys ? schemaOf(options.keys) : configSchema;
+  const keyNames = Object.keys(keys);
+  const isKey = (name: string) => Object.hasOwn(keys, name);
   const startedAtMs = options.startedAtMs ?? Date.now();
   const env = options.env ?? process.env;
-  const raw: Partial<Record<ConfigKey, string>> = {};
-  const sources: Partial<Record<ConfigKey, string>> = {};
-
-  for (const key of CONFIG_KEY_NAMES) {
-    const value = env[key];
-    if (value !== undefined && value !== '') {
-      raw[key] = value;
-      sources[key] = `environment variable ${key}`;
-    }
-  }
-
+  const raw: Record<string, string> = {};
+  const sources: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
-  const bootstrap = configSchema.pick({ CONFIG_SSM_PATH: true, AWS_REGION: true, STARTUP_TIMEOUT_MS: true }).safeParse(raw);
+
+  for (const key of keyNames) {
+    const value = env[key];
+    if (value === undefined) continue;
+    // Set but empty is a mistake (an unfilled template, `export PORT=`), not a request for the default.
+    if (value === '') problems.push({ key, source: `environment variable ${key}`, problem: EMPTY });
+    raw[key] = value;
+    sources[key] = `environment variable ${key}`;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const bootstrap = bootstrapSchema.safeParse(raw);
   if (!bootstrap.success) throw new ConfigError(toProblems(bootstrap.error.issues, sources));
 
   const ssmPath = bootstrap.data.CONFIG_SSM_PATH;
+  if (ssmPath === undefined && !LOCAL_ENVIRONMENTS.includes(raw.APP_ENV ?? 'local')) {
+    throw new ConfigError([
+      {
+        key: 'CONFIG_SSM_PATH',
+        source: 'environment variable CONFIG_SSM_PATH',
+        problem: `is required when APP_ENV is not one of ${LOCAL_ENVIRONMENTS.join(', ')}: off a laptop, config comes from Parameter Store`,
+      },
+    ]);
+  }
   if (ssmPath !== undefined) {
     const region = bootstrap.data.AWS_REGION;
     if (region === undefined) {
@@ -108,18 +120,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
 
     const ignored: string[] = [];
     for (const [name, parameter] of parameters) {
-      if (!isConfigKey(name) || BOOTSTRAP_KEYS.includes(name)) {
+      if (!isKey(name) || ENVIRONMENT_ONLY_KEYS.includes(name)) {
         ignored.push(parameter.name);
         continue;
       }
       raw[name] = parameter.value;
       sources[name] = `SSM parameter ${parameter.name}`;
+      if (parameter.value === '') problems.push({ key: name, source: sources[name], problem: EMPTY });
     }
     if (ignored.length > 0) {
       options.logger?.warn({ parameters: ignored }, 'Ignoring Parameter Store parameters that match no config key');
     }
-    for (const key of CONFIG_KEY_NAMES) {
-      if (isSsmRequired(key) && !parameters.has(key)) {
+    for (const key of keyNames) {
+      if (keys[key]?.ssmRequired === true && !parameters.has(key)) {
         problems.push({
           key,
           source: `SSM parameter ${keyToParameterName(ssmPath, key)}`,
@@ -129,29 +142,26 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     }
   }
 
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...toProblems(parsed.error.issues, sources));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) problems.push(...toProblems(parsed.error.issues, sources).filter((p) => !problems.some((q) => q.key === p.key)));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const config = parsed.data as Record<string, unknown>;
 
   options.logger?.info(
-    { sources: Object.fromEntries(CONFIG_KEY_NAMES.map((key) => [key, sources[key] ?? (parsed.data[key] === undefined ? 'unset' : 'default')])) },
+    { sources: Object.fromEntries(keyNames.map((key) => [key, sources[key] ?? (config[key] === undefined ? 'unset' : 'default')])) },
     'Configuration loaded',
   );
-  return parsed.data;
+  return config;
 }
 
-function isSsmRequired(key: ConfigKey): boolean {
-  const spec: { readonly ssmRequired?: boolean } = configKeys[key];
-  return spec.ssmRequired === true;
-}
+const EMPTY = 'is set but empty; give it a value, or unset it to use the default';
 
 function toProblems(
   issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
-  sources: Partial<Record<ConfigKey, string>>,
+  sources: Readonly<Record<string, string>>,
 ): ConfigProblem[] {
   return issues.map((issue) => {
     const key = String(issue.path[0] ?? '(config)');
-    const source = isConfigKey(key) ? (sources[key] ?? 'default') : 'config';
-    return { key, source, problem: issue.message };
+    return { key, source: sources[key] ?? 'default', problem: issue.message };
   });
 }

@@ -1,7 +1,8 @@
 import { GetParametersByPathCommand, SSMClient, SSMServiceException, type ParameterType } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { z } from 'zod';
 
-import { ConfigError, ConfigSourceError, loadConfig, type ConfigLogger } from '../index';
+import { ConfigError, ConfigSourceError, configKey, configKeys, describeConfigKeys, loadConfig, requiredParameters, type ConfigLogger } from '../index';
 
 const ssm = mockClient(SSMClient);
 const SSM_PATH = '/conveyor-api/prod/';
@@ -11,6 +12,18 @@ const noWait = { attempts: 3, baseDelayMs: 1, sleep: () => Promise.resolve() };
 function param(name: string, value: string, type: ParameterType = 'String') {
   return { Name: `${SSM_PATH}${name}`, Value: value, Type: type };
 }
+
+/** What every stub holds: a parameter for each key the schema marks required, whatever those keys are. */
+function required(keys = configKeys) {
+  return requiredParameters(SSM_PATH, keys).map(({ name, value }) => ({ Name: name, Value: value, Type: 'String' as const }));
+}
+
+/** A copy of the schema with one more key that is required in Parameter Store, as a fork would add. */
+const extendedKeys = {
+  ...configKeys,
+  REGION_LABEL: configKey({ schema: z.string().min(1).default('laptop'), description: 'A second required key.', ssmRequired: true }),
+  API_TOKEN: configKey({ schema: z.string().min(8).optional(), description: 'A secret a fork adds as a SecureString.' }),
+};
 
 function throttling(): SSMServiceException {
   return new SSMServiceException({
@@ -51,10 +64,10 @@ describe('loadConfig from defaults and environment', () => {
   });
 
   it('when environment variables are set, then they override defaults with their types coerced', async () => {
-    const config = await loadConfig({ env: { PORT: '8080', GREETING: 'Hi', SHUTDOWN_TIMEOUT_MS: '2500' } });
+    const config = await loadConfig({ env: { PORT: '8080', LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '2500' } });
 
     expect(config.PORT).toBe(8080);
-    expect(config.GREETING).toBe('Hi');
+    expect(config.LOG_LEVEL).toBe('warn');
     expect(config.SHUTDOWN_TIMEOUT_MS).toBe(2500);
   });
 
@@ -89,7 +102,7 @@ describe('loadConfig from defaults and environment', () => {
 describe('loadConfig from SSM Parameter Store', () => {
   it('when parameters span several pages, then all pages are read with the right request and merged', async () => {
     const pages = [
-      { Parameters: [param('greeting', 'Howdy')], NextToken: 'page-2' },
+      { Parameters: required(), NextToken: 'page-2' },
       { Parameters: [param('log-level', 'warn')], NextToken: 'page-3' },
       { Parameters: [param('port', '4000')] },
     ];
@@ -102,7 +115,7 @@ describe('loadConfig from SSM Parameter Store', () => {
 
     const config = await loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) });
 
-    expect(config).toMatchObject({ GREETING: 'Howdy', LOG_LEVEL: 'warn', PORT: 4000 });
+    expect(config).toMatchObject({ LOG_LEVEL: 'warn', PORT: 4000 });
     expect(requests).toEqual([
       { Path: SSM_PATH, Recursive: true, WithDecryption: true },
       { Path: SSM_PATH, Recursive: true, WithDecryption: true, NextToken: 'page-2' },
@@ -112,7 +125,7 @@ describe('loadConfig from SSM Parameter Store', () => {
 
   it('when a parameter sits in a nested path, then its path segments become the key', async () => {
     ssm.on(GetParametersByPathCommand).resolves({
-      Parameters: [param('greeting', 'Hey'), param('json/body-limit-bytes', '2048')],
+      Parameters: [...required(), param('json/body-limit-bytes', '2048')],
     });
 
     const config = await loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) });
@@ -121,31 +134,47 @@ describe('loadConfig from SSM Parameter Store', () => {
   });
 
   it('when SSM and the environment both set a key, then Parameter Store wins', async () => {
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('greeting', 'From SSM')] });
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...required(), param('log-level', 'warn')] });
 
     const config = await loadConfig({
-      env: { ...ssmEnv, GREETING: 'From env' },
+      env: { ...ssmEnv, LOG_LEVEL: 'debug' },
       ssmClient: new SSMClient({ region: 'eu-west-1' }),
     });
 
-    expect(config.GREETING).toBe('From SSM');
+    expect(config.LOG_LEVEL).toBe('warn');
   });
 
-  it('when a required key is missing from Parameter Store, then the error names the key and the expected parameter', async () => {
+  it('when the required keys are missing from Parameter Store, then the error names each key and its expected parameter, whatever the environment sets', async () => {
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('log-level', 'info')] });
+    const requiredKeys = describeConfigKeys(extendedKeys).filter((info) => info.ssmRequired);
+    const fromEnv = Object.fromEntries(requiredKeys.map((info) => [info.key, info.defaultText ?? 'x']));
 
     const error = await captureError(
-      loadConfig({ env: { ...ssmEnv, GREETING: 'laptop default' }, ssmClient: new SSMClient({ region: 'eu-west-1' }) }),
+      loadConfig({ keys: extendedKeys, env: { ...ssmEnv, ...fromEnv }, ssmClient: new SSMClient({ region: 'eu-west-1' }) }),
     );
 
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([
-      expect.objectContaining({ key: 'GREETING', source: 'SSM parameter /conveyor-api/prod/greeting' }),
-    ]);
+    expect(requiredKeys.map((info) => info.key)).toContain('REGION_LABEL');
+    expect((error as ConfigError).problems).toEqual(
+      requiredKeys.map((info) => expect.objectContaining({ key: info.key, source: `SSM parameter ${SSM_PATH}${info.parameter ?? ''}` }) as unknown),
+    );
+  });
+
+  it('when the schema gains a required key, then stubs built from the schema follow it, and a stub of the old keys fails naming it', async () => {
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: required(extendedKeys) });
+
+    const config = await loadConfig({ keys: extendedKeys, env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) });
+    ssm.reset();
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: required() });
+    const error = await captureError(loadConfig({ keys: extendedKeys, env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) }));
+
+    expect(config.REGION_LABEL).toBe('laptop');
+    expect(required(extendedKeys).map((p) => p.Name)).toContain(`${SSM_PATH}region-label`);
+    expect((error as ConfigError).problems.map((p) => p.key)).toEqual(['REGION_LABEL']);
   });
 
   it('when a parameter value is invalid, then the error names the key and the parameter, not the value', async () => {
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('greeting', 'Hi'), param('port', 'eighty')] });
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...required(), param('port', 'eighty')] });
 
     const error = await captureError(loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) }));
 
@@ -157,11 +186,11 @@ describe('loadConfig from SSM Parameter Store', () => {
     ssm
       .on(GetParametersByPathCommand)
       .rejectsOnce(throttling())
-      .resolves({ Parameters: [param('greeting', 'After retry')] });
+      .resolves({ Parameters: [...required(), param('log-level', 'error')] });
 
     const config = await loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }), ssmRetry: noWait });
 
-    expect(config.GREETING).toBe('After retry');
+    expect(config.LOG_LEVEL).toBe('error');
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
   });
 
@@ -225,7 +254,7 @@ describe('loadConfig from SSM Parameter Store', () => {
   });
 
   it('when Parameter Store holds a startup-timeout-ms parameter, then it is ignored: the budget comes only from the environment', async () => {
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('greeting', 'Hi'), param('startup-timeout-ms', '90000')] });
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...required(), param('startup-timeout-ms', '90000')] });
     const logger = capturingLogger();
 
     const config = await loadConfig({ env: { ...ssmEnv, STARTUP_TIMEOUT_MS: '5000' }, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger });
@@ -238,7 +267,8 @@ describe('loadConfig from SSM Parameter Store', () => {
     const secret = 'sk_live_DO_NOT_LEAK_51d2';
     ssm.on(GetParametersByPathCommand).resolves({
       Parameters: [
-        param('greeting', secret, 'SecureString'),
+        ...required(extendedKeys),
+        param('api-token', secret, 'SecureString'),
         param('port', secret, 'SecureString'),
         param('unknown/api-token', secret, 'SecureString'),
       ],
@@ -246,16 +276,16 @@ describe('loadConfig from SSM Parameter Store', () => {
     const logger = capturingLogger();
 
     const error = await captureError(
-      loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger }),
+      loadConfig({ keys: extendedKeys, env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger }),
     );
     ssm.reset();
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [param('greeting', secret, 'SecureString')] });
-    const config = await loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger });
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [...required(extendedKeys), param('api-token', secret, 'SecureString')] });
+    const config = await loadConfig({ keys: extendedKeys, env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger });
 
-    expect(config.GREETING).toBe(secret);
+    expect(config.API_TOKEN).toBe(secret);
     expect(error.message).toContain('PORT');
     expect(error.message).not.toContain(secret);
-    expect(logger.lines.join('\n')).toContain('GREETING');
+    expect(logger.lines.join('\n')).toContain('API_TOKEN');
     expect(logger.lines.join('\n')).toContain('/conveyor-api/prod/unknown/api-token');
     expect(logger.lines.join('\n')).not.toContain(secret);
   });
