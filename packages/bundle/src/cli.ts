@@ -1,5 +1,5 @@
 /**
- * `conveyor-bundle`: run from an app workspace by `npm run package` (turbo).
+ * `codedeploy-bundle`: run from an app workspace by `npm run package` (turbo).
  * Writes <repo>/artifacts/bundle/ (the CodeDeploy revision, which buildspec.yml
  * names as the build artifact) and <repo>/artifacts/bundle.tar.gz.
  */
@@ -7,24 +7,10 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 import { BUNDLE_ARCHIVE, BUNDLE_DIR, createBundle } from './bundle';
+import { resolveCommit } from './commit';
 
 function repoRootFrom(dir: string): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' }).trim();
-}
-
-/**
- * The commit being packaged, first found of:
- * 1. SOURCE_COMMIT_ID: the pipeline passes its source action's commit id (the
- *    source zip CodePipeline hands CodeBuild has no .git);
- * 2. CODEBUILD_RESOLVED_SOURCE_VERSION: CodeBuild's own (the rehearsal sets it);
- * 3. git HEAD, marked -dirty when the working tree has uncommitted changes.
- */
-function resolveCommit(repoRoot: string, env: NodeJS.ProcessEnv): string {
-  const fromPipeline = env.SOURCE_COMMIT_ID || env.CODEBUILD_RESOLVED_SOURCE_VERSION;
-  if (fromPipeline) return fromPipeline;
-  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
-  return dirty ? `${head}-dirty` : head;
 }
 
 async function main(): Promise<void> {

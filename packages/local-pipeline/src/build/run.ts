@@ -23,7 +23,7 @@ import { segments } from './glob';
 import { BuildLog } from './log';
 import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
 import { BuildShell, findExecutable } from './shell';
-import { commitCopy, copyWorkingTree, readSourceVersion, type SourceVersion } from './source';
+import { commitCopy, copyWorkingTree, readSourceVersion, sourceLabel, type SourceVersion } from './source';
 
 export interface BuildOptions {
   /** Repo root whose working tree is copied (committed + uncommitted files, not the git-ignored ones). */
@@ -173,7 +173,7 @@ class Build {
       artifactDir,
       reports,
       logFile: this.ctx.log.file,
-      resolvedSourceVersion: this.ctx.source.commit,
+      resolvedSourceVersion: sourceLabel(this.ctx.source),
       buildId: this.buildId,
       buildNumber: this.ctx.buildNumber,
     };
@@ -223,7 +223,7 @@ class Build {
         buildId: this.buildId,
         buildNumber: this.ctx.buildNumber,
         region: regionFrom(this.ctx.parentEnv),
-        commit: this.ctx.source.commit,
+        commit: sourceLabel(this.ctx.source),
         startTimeMs: this.startTimeMs,
       }),
       // Parameter Store and Secrets Manager names only get here through an

@@ -9,7 +9,7 @@ import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from 'n
 import path from 'node:path';
 
 export interface SourceVersion {
-  /** `git rev-parse HEAD`: what CODEBUILD_RESOLVED_SOURCE_VERSION is set to. */
+  /** `git rev-parse HEAD`; CODEBUILD_RESOLVED_SOURCE_VERSION is this, or this plus `-dirty` (see sourceLabel). */
   readonly commit: string;
   /** Uncommitted or untracked (not ignored) changes are present, and will be built. */
   readonly dirty: boolean;
@@ -36,6 +36,16 @@ export function readSourceVersion(sourceRoot: string): SourceVersion {
   }
   const dirty = git(sourceRoot, ['status', '--porcelain', '--untracked-files=normal']).trim() !== '';
   return { commit, dirty };
+}
+
+/**
+ * The version a build of this source reports (CODEBUILD_RESOLVED_SOURCE_VERSION,
+ * hence the bundle's commit, /health and the rehearsal's last line): the commit,
+ * suffixed `-dirty` when uncommitted changes are built too, so a build of an
+ * edited tree is never taken for the commit it started from.
+ */
+export function sourceLabel(source: SourceVersion): string {
+  return source.dirty ? `${source.commit}-dirty` : source.commit;
 }
 
 /**
@@ -96,7 +106,7 @@ export function commitCopy(destination: string, source: SourceVersion): void {
   git(destination, ['add', '--all']);
   git(destination, [
     '-c',
-    'user.name=conveyor-rehearsal',
+    'user.name=rehearsal',
     '-c',
     'user.email=rehearsal@localhost',
     '-c',

@@ -14,6 +14,13 @@ phases:
       - find . -path ./.git -prune -o -type f -not -name files.txt -print | sed 's|^\\./||' | sort > files.txt
 `;
 
+const PRINT_VERSION = `version: 0.2
+phases:
+  build:
+    commands:
+      - echo "$CODEBUILD_RESOLVED_SOURCE_VERSION" > version.txt
+`;
+
 describe('the copy of the working tree', () => {
   it('when files are uncommitted, then new and modified ones are copied, ignored and deleted ones are not', async () => {
     const repo = createRepo({
@@ -43,15 +50,27 @@ describe('the copy of the working tree', () => {
     ]);
     expect(readBuilt(repo, 'src/edited.ts')).toBe('edited, not committed\n');
     expect(progress).toContain('dirty: true');
-    expect(result.resolvedSourceVersion).toBe(git(repo.root, ['rev-parse', 'HEAD']).trim());
+    expect(result.resolvedSourceVersion).toBe(`${git(repo.root, ['rev-parse', 'HEAD']).trim()}-dirty`);
   });
 
-  it('when the tree is clean, then progress does not call it dirty', async () => {
-    const repo = createRepo({ 'buildspec.yml': LIST_FILES });
+  it('when the tree is dirty, then the build sees the commit labelled -dirty, so the bundle and /health say so', async () => {
+    const repo = createRepo({ 'buildspec.yml': PRINT_VERSION, 'src/a.ts': 'committed\n' });
+    writeFiles(repo.root, { 'src/a.ts': 'edited, not committed\n' });
 
-    const { progress } = await build(repo);
+    const { result } = await build(repo);
+
+    expect(readBuilt(repo, 'version.txt').trim()).toBe(`${git(repo.root, ['rev-parse', 'HEAD']).trim()}-dirty`);
+    expect(result.resolvedSourceVersion).toBe(readBuilt(repo, 'version.txt').trim());
+  });
+
+  it('when the tree is clean, then progress does not call it dirty and the version is the bare commit', async () => {
+    const repo = createRepo({ 'buildspec.yml': PRINT_VERSION });
+
+    const { progress, result } = await build(repo);
 
     expect(progress).not.toContain('dirty');
+    expect(readBuilt(repo, 'version.txt').trim()).toBe(git(repo.root, ['rev-parse', 'HEAD']).trim());
+    expect(result.resolvedSourceVersion).toBe(git(repo.root, ['rev-parse', 'HEAD']).trim());
   });
 
   it('when a script is executable in the repo, then it stays executable in the copy', async () => {
