@@ -191,9 +191,9 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
       throw new WorkshopError(`${copy} is the checkout (or holds it): the workshop edits code, so it only runs in a copy (one kept with --keep)`);
     }
   }
-  const tempDir = options.existingCopy ? undefined : mkdtempSync(path.join(os.tmpdir(), 'conveyor-workshop-'));
-  const copyDir = options.existingCopy ? path.resolve(options.existingCopy) : path.join(tempDir ?? '', 'conveyor');
-  const logDir = tempDir ? path.join(tempDir, 'logs') : mkdtempSync(path.join(os.tmpdir(), 'conveyor-workshop-logs-'));
+  const tempDir = options.existingCopy ? undefined : mkdtempSync(path.join(os.tmpdir(), 'workshop-'));
+  const copyDir = options.existingCopy ? path.resolve(options.existingCopy) : path.join(tempDir ?? '', 'repo');
+  const logDir = tempDir ? path.join(tempDir, 'logs') : mkdtempSync(path.join(os.tmpdir(), 'workshop-logs-'));
   mkdirSync(logDir, { recursive: true });
   const env = blockEnv(options.parentEnv, options.sourceRoot);
   const say = (line: string) => options.progress(`[workshop] ${line}`);
@@ -396,7 +396,7 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
       await endProcesses(left.map((p) => p.pid));
     });
     const removable = tempDir ?? logDir;
-    if (options.keep) say(`kept: ${removable}${tempDir ? ' (the copy in conveyor/, each block\'s output in logs/)' : ' (each block\'s output)'}`);
+    if (options.keep) say(`kept: ${removable}${tempDir ? ' (the copy in repo/, each block\'s output in logs/)' : ' (each block\'s output)'}`);
     else await attempt(`removing ${removable}`, () => rmSync(removable, { recursive: true, force: true, maxRetries: 3 }));
   }
 }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { runBuildspec } from './build';
 import { deployBlueGreen, readState, stopRehearsal, type Slot } from './deploy/blue-green';
 
-const USAGE = `usage: conveyor-rehearse [build|deploy|status|stop] [options]
+const USAGE = `usage: rehearse-pipeline [build|deploy|status|stop] [options]
   --port <n>           port of the local load balancer (default 8080)
   --slot-ports <a,b>   service ports of slots blue and green (default: port+1, port+2)
   --bundle <dir>       deploy: the revision to deploy (default: the last build's artifact)
@@ -150,10 +150,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`conveyor-rehearse: ${error.message}\n${USAGE}`);
+      console.error(`rehearse-pipeline: ${error.message}\n${USAGE}`);
       process.exit(2);
     }
-    console.error(`conveyor-rehearse: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`rehearse-pipeline: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },
 );

@@ -89,7 +89,7 @@ describe('runWorkshop', () => {
     expect(await portIsFree(port)).toBe(true);
     const copyLine = opts.lines.find((line) => line.includes('copy: '));
     const copyDir = /copy: (\S+)/.exec(copyLine ?? '')?.[1] ?? '';
-    expect(copyDir).toContain('conveyor-workshop-');
+    expect(copyDir).toContain('workshop-');
     expect(existsSync(copyDir)).toBe(false);
     expect(captured.join('')).toContain('refused');
   });

@@ -97,7 +97,7 @@ describe('variables from the buildspec, the overrides and the parent process', (
         NODE_OPTIONS: '--inspect',
         npm_config_registry: 'https://registry.example.com/',
         npm_config_local_prefix: '/the/original/checkout',
-        npm_package_name: 'conveyor',
+        npm_package_name: 'example',
         LANG: 'C.UTF-8',
       }),
     });
@@ -144,7 +144,7 @@ describe('secrets that need AWS', () => {
   const WITH_SECRETS = `version: 0.2
 env:
   parameter-store:
-    DB_PASSWORD: /conveyor/db/password
+    DB_PASSWORD: /example/db/password
   secrets-manager:
     API_TOKEN: prod/api:token
 phases:

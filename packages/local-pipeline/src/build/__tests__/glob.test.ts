@@ -34,7 +34,7 @@ describe('findFiles and findDirectories on a real tree', () => {
   let root: string;
 
   beforeAll(() => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'conveyor-glob-'));
+    root = mkdtempSync(path.join(os.tmpdir(), 'rehearsal-glob-'));
     for (const file of ['my-build1/my-file1.txt', 'my-build2/my-file2.txt', 'my-build2/my-subdirectory/my-file3.txt', 'other/x']) {
       mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       writeFileSync(path.join(root, file), file);

@@ -29,7 +29,7 @@ export type FixtureFile = string | { readonly content: string; readonly mode: nu
 
 /** Creates a git repository with `files` committed. */
 export function createRepo(files: Readonly<Record<string, FixtureFile>>): FixtureRepo {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'conveyor-build-'));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rehearsal-build-'));
   tempDirs.push(tmp);
   const root = path.join(tmp, 'repo');
   mkdirSync(root);
