@@ -93,7 +93,7 @@ function rewriters(from: Names, to: Names): ((text: string) => [string, number])
   };
   return [
     replaceAll(new RegExp(`${escapeRegExp(from.scope)}/`, 'g'), `${to.scope}/`),
-    // Not inside a longer name: `conveyor-api-staging` is renamed, `my-conveyor-api` is not.
+    // Not inside a longer name: with the old name a-api, `a-api-staging` is renamed, `my-a-api` is not.
     replaceAll(new RegExp(`(?<![A-Za-z0-9-])${escapeRegExp(from.service)}(?![A-Za-z0-9])`, 'g'), to.service),
   ];
 }

@@ -33,13 +33,13 @@ describe('renderMarkdown', () => {
   });
 
   it('when a section failed, then the report keeps the other sections and shows the failure with its error', () => {
-    const failed = failedSection({ id: 'cache', title: 'Build cache effects' }, new Error('turbo run build: @conveyor/x#test failed'));
+    const failed = failedSection({ id: 'cache', title: 'Build cache effects' }, new Error('turbo run build: @example/x#test failed'));
 
     const report = renderMarkdown(MACHINE, [FINISHED, failed], 90_000);
 
-    expect(failed).toMatchObject({ id: 'cache', goals: [], failed: 'turbo run build: @conveyor/x#test failed' });
+    expect(failed).toMatchObject({ id: 'cache', goals: [], failed: 'turbo run build: @example/x#test failed' });
     expect(report).toContain('| Service overhead | service / bare Express 5 | 0.851 | ≥ 0.8 | yes |');
     expect(report).toContain('| Build cache effects | the section failed (see below) | | | **no** |');
-    expect(report).toMatch(/## Build cache effects\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nturbo run build: @conveyor\/x#test failed\n```/);
+    expect(report).toMatch(/## Build cache effects\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nturbo run build: @example\/x#test failed\n```/);
   });
 });
