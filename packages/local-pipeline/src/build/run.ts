@@ -22,6 +22,7 @@ import { BuildspecError, type BuildspecProblem } from './errors';
 import { segments } from './glob';
 import { BuildLog } from './log';
 import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
+import { CommandWatch, renderTimings, taskTimings } from './progress';
 import { BuildShell, findExecutable } from './shell';
 import { commitCopy, copyWorkingTree, readSourceVersion, sourceLabel, type SourceVersion } from './source';
 
@@ -52,6 +53,22 @@ export interface BuildOptions {
   readonly verbose?: boolean;
   /** The Node.js version install.runtime-versions.nodejs is checked against. @default process.versions.node */
   readonly nodeVersion?: string;
+  /**
+   * A terminal on which a status line (elapsed time, Turborepo tasks, the last
+   * line of output) is redrawn in place while a command runs. Without one, a
+   * plain heartbeat line is written to `progress` whenever nothing was said
+   * for `heartbeatMs`, so logs and the workshop checker stay plain.
+   * @default process.stderr when it is a terminal, else none
+   */
+  readonly statusLine?: StatusLineStream;
+  /** Longest silence in `progress` while a command runs, without a status line. @default 30_000 */
+  readonly heartbeatMs?: number;
+}
+
+/** The part of a terminal stream the status line needs. */
+export interface StatusLineStream {
+  readonly columns?: number;
+  write(text: string): boolean;
 }
 
 /** The buildspec phases plus UPLOAD_ARTIFACTS, which CodeBuild reports as a phase too. */
@@ -82,8 +99,11 @@ export interface BuildResult {
 
 /** Kept when the work dir is wiped, so CODEBUILD_BUILD_NUMBER keeps counting. */
 const BUILD_NUMBER_FILE = '.build-number';
-/** Output lines shown under a failed command, as the issue asks. */
+/** Output lines shown under a failed command. */
 const FAILURE_TAIL_LINES = 30;
+const HEARTBEAT_MS = 30_000;
+/** How often the status line is redrawn. */
+const STATUS_REFRESH_MS = 1_000;
 
 /**
  * Runs the buildspec in a fresh copy of the working tree.
@@ -124,11 +144,17 @@ class Build {
   private readonly buildId = `${PROJECT_NAME}:${randomUUID()}`;
   private readonly startTimeMs = Date.now();
   private readonly progress: (line: string) => void;
+  private readonly statusLine: StatusLineStream | undefined;
   private verboseBuffer = '';
+  /** The command running now, as the progress view sees it. */
+  private watch: CommandWatch | undefined;
+  private statusShown = '';
+  private lastSaidAt = Date.now();
 
   constructor(private readonly ctx: BuildContext) {
     this.srcDir = path.join(ctx.workDir, 'src');
     this.progress = ctx.progress ?? ((line) => process.stderr.write(`${line}\n`));
+    this.statusLine = 'statusLine' in ctx ? ctx.statusLine : process.stderr.isTTY ? process.stderr : undefined;
   }
 
   async run(): Promise<BuildResult> {
@@ -296,7 +322,7 @@ class Build {
   private async runCommand(shell: BuildShell, command: string, succeeding: boolean): Promise<number> {
     this.say(`  $ ${firstLine(command)}`);
     this.ctx.log.line(`Running command ${command}`);
-    const outcome = await shell.run(command, { CODEBUILD_BUILD_SUCCEEDING: succeeding ? '1' : '0' });
+    const outcome = await this.watched(() => shell.run(command, { CODEBUILD_BUILD_SUCCEEDING: succeeding ? '1' : '0' }));
     this.flushVerbose();
     if (outcome.exitCode !== 0) {
       this.ctx.log.line(`Command did not exit successfully ${command} exit status ${outcome.exitCode}`);
@@ -391,6 +417,60 @@ class Build {
     return { result: { name: 'upload_artifacts', status, durationMs }, artifactDir, reports };
   }
 
+  // --- progress while a command runs -----------------------------------------
+
+  /**
+   * Runs a command under the progress view: Turborepo tasks as they start or
+   * fail, a status line or heartbeat while it runs, each task's time after.
+   */
+  private async watched<T>(run: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const watch = new CommandWatch((event) => {
+      if (event.kind === 'started') this.say(`  ▸ ${event.task}`);
+      else if (event.kind === 'failed') this.say(`  ✗ ${event.task} failed`);
+    });
+    this.watch = watch;
+    const heartbeatMs = this.ctx.heartbeatMs ?? HEARTBEAT_MS;
+    const timer = setInterval(
+      () => {
+        if (this.statusLine !== undefined) this.drawStatus(`  … ${watch.describe(Date.now() - started)} · ${watch.lastLine}`);
+        else if (Date.now() - this.lastSaidAt >= heartbeatMs) this.say(`  … ${watch.describe(Date.now() - started)}`);
+      },
+      this.statusLine === undefined ? Math.max(10, Math.min(heartbeatMs, 5_000)) : STATUS_REFRESH_MS,
+    );
+    try {
+      return await run();
+    } finally {
+      clearInterval(timer);
+      watch.end();
+      this.watch = undefined;
+      this.drawStatus('');
+      if (watch.summaryFile !== undefined) this.sayTimings(watch.summaryFile);
+    }
+  }
+
+  /** Each task's time from Turborepo's run summary, once the run is over. */
+  private sayTimings(file: string): void {
+    const abs = path.resolve(this.srcDir, file);
+    let summary: unknown;
+    try {
+      summary = JSON.parse(readFileSync(abs, 'utf8'));
+    } catch {
+      this.say(`  note: the Turborepo run summary ${file} could not be read; task times are in the build log`);
+      return;
+    }
+    for (const line of renderTimings(taskTimings(summary))) this.say(`  ${line}`);
+  }
+
+  /** Redraws the status line in place; '' removes it. */
+  private drawStatus(text: string): void {
+    if (this.statusLine === undefined || (text === '' && this.statusShown === '')) return;
+    const width = Math.max(20, (this.statusLine.columns ?? 80) - 1);
+    const shown = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    this.statusLine.write(`\r\u001b[K${shown}`);
+    this.statusShown = shown;
+  }
+
   // --- output --------------------------------------------------------------
 
   private skipped(name: BuildPhaseName): PhaseResult {
@@ -399,11 +479,16 @@ class Build {
   }
 
   private say(line: string): void {
+    const status = this.statusShown;
+    this.drawStatus('');
     this.progress(`[build] ${line}`);
+    this.lastSaidAt = Date.now();
+    if (status !== '') this.drawStatus(status);
   }
 
   private commandOutput(text: string): void {
     this.ctx.log.output(text);
+    this.watch?.push(text);
     if (this.ctx.verbose !== true) return;
     const lines = (this.verboseBuffer + text).split('\n');
     this.verboseBuffer = lines.pop() ?? '';

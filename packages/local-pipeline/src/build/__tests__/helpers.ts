@@ -78,6 +78,8 @@ export async function build(repo: FixtureRepo, options: Partial<BuildOptions> = 
     workDir: repo.workDir,
     parentEnv: parentEnv(),
     progress: (line) => lines.push(line),
+    // Plain progress even when jest runs on a terminal.
+    statusLine: undefined,
     ...options,
   });
   return { result, lines, progress: lines.join('\n') };
