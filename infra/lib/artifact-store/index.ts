@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -71,8 +71,11 @@ export class ArtifactStore extends Construct {
 
   /**
    * Lets an environment's instances download bundles: the CodeDeploy agent
-   * fetches each revision from the artifact bucket with the instance role.
-   * Read-only, objects only, plus decryption with the artifact key.
+   * fetches each revision from the artifact bucket with the instance role
+   * (GetObject, GetObjectVersion when the revision names a version).
+   * Read-only, objects only, plus decryption with the artifact key through S3
+   * only: S3 decrypts the object for the agent (kms:ViaService s3), so the
+   * instance cannot use the key for anything else.
    *
    * The policy is created here, in the pipeline's stack, and attached to the
    * role: the environment stacks never reference the pipeline, so references
@@ -84,7 +87,12 @@ export class ArtifactStore extends Construct {
       roles: [role],
       statements: [
         new iam.PolicyStatement({ sid: 'DownloadBundles', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objects] }),
-        new iam.PolicyStatement({ sid: 'DecryptBundles', actions: ['kms:Decrypt'], resources: [this.key.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'DecryptBundles',
+          actions: ['kms:Decrypt'],
+          resources: [this.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
       ],
     });
     acknowledge(

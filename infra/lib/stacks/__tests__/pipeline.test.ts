@@ -142,7 +142,7 @@ describe('pipeline stack (the example config)', () => {
       });
     });
 
-    it("when an environment's instances fetch a bundle, then their role may read artifact objects and decrypt them, nothing more", () => {
+    it("when an environment's instances fetch a bundle, then their role may read artifact objects and decrypt them through S3, nothing more", () => {
       // Arrange
       const bucket = bucketIdByLogPrefix(template, 'artifacts/');
       const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
@@ -155,7 +155,13 @@ describe('pipeline stack (the example config)', () => {
           PolicyDocument: {
             Statement: [
               { Sid: 'DownloadBundles', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] } },
-              { Sid: 'DecryptBundles', Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+              {
+                Sid: 'DecryptBundles',
+                Effect: 'Allow',
+                Action: 'kms:Decrypt',
+                Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+                Condition: { StringEquals: { 'kms:ViaService': Match.stringLikeRegexp('^s3\\.[a-z0-9-]+\\.amazonaws\\.com$') } },
+              },
             ],
           },
         });
