@@ -13,6 +13,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from '../deployment';
+import { LOG_GROUP_ENV } from './handler/log-group';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 
 /** Instances get this long after launch before failed EC2 status checks replace them (as in-place). */
@@ -230,6 +231,9 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
             'codedeploy:CreateDeploymentGroup',
             'codedeploy:DeleteDeploymentGroup',
             'codedeploy:GetDeploymentGroup',
+            // The owner tag: read to decide what this resource may adopt or delete, written on create.
+            'codedeploy:ListTagsForResource',
+            'codedeploy:TagResource',
             'codedeploy:UpdateDeploymentGroup',
           ],
           resources: [codeDeployArn(stack, 'deploymentgroup', `${applicationName}/${deploymentGroupName}`)],
@@ -295,8 +299,10 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       role: handlerRole,
       logGroup: handlerLogs,
       memorySize: 256,
-      // A Delete retries busy groups for up to 75 s on top of its calls.
-      timeout: Duration.minutes(5),
+      // Well above the handler's own waits: up to 3 minutes of IAM-propagation and throttling
+      // retries per event (handler/fleet-api.ts RETRY_BUDGET_MS), plus up to 75 s per busy group on Delete.
+      timeout: Duration.minutes(10),
+      environment: { [LOG_GROUP_ENV]: handlerLogs.logGroupName },
       description: `Owns the blue/green fleet and deployment group ${deploymentGroupName}`,
       bundling: offlineBundling(this),
     });

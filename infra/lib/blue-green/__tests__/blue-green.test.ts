@@ -284,7 +284,14 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
     it('when the handler manages the deployment group, then it may write only conveyor-api/conveyor-api-prod and read the application', () => {
       // Assert
       expect(statement(statements, 'OwnTheDeploymentGroup')).toMatchObject({
-        Action: ['codedeploy:CreateDeploymentGroup', 'codedeploy:DeleteDeploymentGroup', 'codedeploy:GetDeploymentGroup', 'codedeploy:UpdateDeploymentGroup'],
+        Action: [
+          'codedeploy:CreateDeploymentGroup',
+          'codedeploy:DeleteDeploymentGroup',
+          'codedeploy:GetDeploymentGroup',
+          'codedeploy:ListTagsForResource',
+          'codedeploy:TagResource',
+          'codedeploy:UpdateDeploymentGroup',
+        ],
         Resource: arn('arn:aws:codedeploy:us-east-1:', account, ':deploymentgroup:conveyor-api/conveyor-api-prod'),
       });
       expect(statement(statements, 'SeeWhichGroupsOtherDeploymentGroupsTarget')).toMatchObject({

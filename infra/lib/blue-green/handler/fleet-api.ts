@@ -20,7 +20,9 @@ import {
   CreateDeploymentGroupCommand,
   DeleteDeploymentGroupCommand,
   GetDeploymentGroupCommand,
+  ListTagsForResourceCommand,
   paginateListDeploymentGroups,
+  TagResourceCommand,
   UpdateDeploymentGroupCommand,
   type CodeDeployClient,
   type CreateDeploymentGroupCommandInput,
@@ -28,14 +30,68 @@ import {
 } from '@aws-sdk/client-codedeploy';
 
 import { awsFailure, describeError, isErrorNamed, logCall } from './errors';
+import { OWNER_TAG_KEY } from './ownership';
 import { buildNotificationRequest } from './requests';
 
 /** What the handler needs from outside; tests pass mocked clients and a sleep that does not wait. */
 export interface FleetDependencies {
   readonly codeDeploy: CodeDeployClient;
   readonly autoScaling: AutoScalingClient;
-  /** Waits between DeleteAutoScalingGroup attempts while a scaling activity blocks it. */
+  /** Waits between retries (IAM propagation, throttling, a busy group). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The CloudWatch log group the handler writes to; failure reasons name it
+   * (the Provider framework's own reason names /aws/lambda/<function>, which
+   * this handler does not use).
+   * @default - failure reasons say "the handler's CloudWatch log"
+   */
+  readonly logGroupName?: string;
+  /**
+   * How long, in all, one event may wait between retries of IAM-propagation and
+   * throttling errors. Well inside the function's timeout (see the construct).
+   * @default RETRY_BUDGET_MS
+   */
+  readonly retryBudgetMs?: number;
+}
+
+/**
+ * IAM is eventually consistent: the service role, its policy and the handler's
+ * policy are created or changed just before the resource runs. Terraform's
+ * CodeDeploy resource retries the same errors for 5 minutes; this handler
+ * retries for up to 3 minutes per event (the function has 10).
+ */
+export const RETRY_BUDGET_MS = 180_000;
+/** First wait between retries, doubled each time up to RETRY_MAX_WAIT_MS. */
+const RETRY_FIRST_WAIT_MS = 1_000;
+const RETRY_MAX_WAIT_MS = 30_000;
+
+/**
+ * An error that goes away once IAM has propagated a change:
+ * - CodeDeploy checks at Create/UpdateDeploymentGroup that it can assume the
+ *   service role (InvalidRoleException);
+ * - Auto Scaling checks the caller's ec2:RunInstances and iam:PassRole on the
+ *   launch template at Create/UpdateAutoScalingGroup (ValidationError
+ *   "You are not authorized to use launch template", "... not authorized to
+ *   perform: iam:PassRole ...").
+ */
+export function isIamPropagationError(operation: string, error: unknown): boolean {
+  if (operation === 'CreateDeploymentGroup' || operation === 'UpdateDeploymentGroup') {
+    return isErrorNamed(error, 'InvalidRoleException');
+  }
+  if (operation === 'CreateAutoScalingGroup' || operation === 'UpdateAutoScalingGroup') {
+    return (
+      isErrorNamed(error, 'ValidationError') &&
+      /not authorized to use launch template|not authorized to perform: (?:iam:PassRole|ec2:RunInstances|ec2:CreateTags)|You are not authorized to perform this operation/i.test(
+        describeError(error).message,
+      )
+    );
+  }
+  return false;
+}
+
+/** Throttling as CodeDeploy and Auto Scaling report it. */
+export function isThrottling(error: unknown): boolean {
+  return isErrorNamed(error, 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException');
 }
 
 /** Status DescribeAutoScalingGroups reports for a group that is being deleted. */
@@ -78,9 +134,37 @@ const ADVICE = {
  */
 export class FleetApi {
   private readonly sleep: (ms: number) => Promise<void>;
+  /** What is left of this event's retry budget. */
+  private retryBudgetMs: number;
 
+  /** One FleetApi per event: each event gets the whole retry budget. */
   constructor(private readonly deps: FleetDependencies) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.retryBudgetMs = deps.retryBudgetMs ?? RETRY_BUDGET_MS;
+  }
+
+  /**
+   * Sends one request, retrying IAM-propagation and throttling errors with
+   * exponential backoff while the event's retry budget lasts. Other errors,
+   * and the last retryable one, are thrown as they came.
+   */
+  private async retrying<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    let wait = RETRY_FIRST_WAIT_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await send();
+      } catch (error) {
+        const retryable = isIamPropagationError(operation, error) || isThrottling(error);
+        if (!retryable || this.retryBudgetMs < wait) {
+          if (retryable) throw new RetriesExhausted(error, attempt);
+          throw error;
+        }
+        console.log(`${operation}: ${describeError(error).name} (attempt ${attempt}); retrying in ${wait} ms`);
+        this.retryBudgetMs -= wait;
+        await this.sleep(wait);
+        wait = Math.min(wait * 2, RETRY_MAX_WAIT_MS);
+      }
+    }
   }
 
   // --- CodeDeploy ---------------------------------------------------------
@@ -89,13 +173,47 @@ export class FleetApi {
   async getDeploymentGroupTargets(applicationName: string, deploymentGroupName: string): Promise<string[] | undefined> {
     logCall('GetDeploymentGroup', { applicationName, deploymentGroupName });
     try {
-      const { deploymentGroupInfo } = await this.deps.codeDeploy.send(
-        new GetDeploymentGroupCommand({ applicationName, deploymentGroupName }),
+      const { deploymentGroupInfo } = await this.retrying('GetDeploymentGroup', () =>
+        this.deps.codeDeploy.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName })),
       );
       return (deploymentGroupInfo?.autoScalingGroups ?? []).flatMap((group) => (group.name ? [group.name] : []));
     } catch (error) {
       if (isErrorNamed(error, 'DeploymentGroupDoesNotExistException', 'ApplicationDoesNotExistException')) return undefined;
       throw awsFailure('GetDeploymentGroup', `${applicationName}/${deploymentGroupName}`, error, ADVICE.codeDeployRead);
+    }
+  }
+
+  /**
+   * The deployment group with the groups it targets now and its owner tag, or
+   * undefined when it (or its application) does not exist.
+   */
+  async getDeploymentGroup(
+    applicationName: string,
+    deploymentGroupName: string,
+    arn: string,
+  ): Promise<{ targets: string[]; owner: string | undefined } | undefined> {
+    const targets = await this.getDeploymentGroupTargets(applicationName, deploymentGroupName);
+    if (targets === undefined) return undefined;
+    logCall('ListTagsForResource', { ResourceArn: arn });
+    try {
+      const { Tags } = await this.retrying('ListTagsForResource', () =>
+        this.deps.codeDeploy.send(new ListTagsForResourceCommand({ ResourceArn: arn })),
+      );
+      return { targets, owner: Tags?.find((tag) => tag.Key === OWNER_TAG_KEY)?.Value };
+    } catch (error) {
+      throw awsFailure('ListTagsForResource', arn, error, ADVICE.codeDeployRead);
+    }
+  }
+
+  /** Records the owner on a deployment group (one made before owner tags existed, or recreated). */
+  async tagDeploymentGroup(arn: string, owner: string): Promise<void> {
+    logCall('TagResource', { ResourceArn: arn, Key: OWNER_TAG_KEY, Value: owner });
+    try {
+      await this.retrying('TagResource', () =>
+        this.deps.codeDeploy.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: OWNER_TAG_KEY, Value: owner }] })),
+      );
+    } catch (error) {
+      throw awsFailure('TagResource', arn, error, ADVICE.codeDeployRead);
     }
   }
 
@@ -108,7 +226,7 @@ export class FleetApi {
       autoScalingGroups: request.autoScalingGroups,
     });
     try {
-      await this.deps.codeDeploy.send(new CreateDeploymentGroupCommand(request));
+      await this.retrying('CreateDeploymentGroup', () => this.deps.codeDeploy.send(new CreateDeploymentGroupCommand(request)));
       return 'created';
     } catch (error) {
       if (isErrorNamed(error, 'DeploymentGroupAlreadyExistsException')) return 'exists';
@@ -124,7 +242,9 @@ export class FleetApi {
       autoScalingGroups: request.autoScalingGroups,
     });
     try {
-      const { hooksNotCleanedUp } = await this.deps.codeDeploy.send(new UpdateDeploymentGroupCommand(request));
+      const { hooksNotCleanedUp } = await this.retrying('UpdateDeploymentGroup', () =>
+        this.deps.codeDeploy.send(new UpdateDeploymentGroupCommand(request)),
+      );
       logHooksNotCleanedUp('UpdateDeploymentGroup', hooksNotCleanedUp);
     } catch (error) {
       throw awsFailure('UpdateDeploymentGroup', subject, error, ADVICE.deploymentGroupWrite);
@@ -135,8 +255,8 @@ export class FleetApi {
   async deleteDeploymentGroup(applicationName: string, deploymentGroupName: string): Promise<void> {
     logCall('DeleteDeploymentGroup', { applicationName, deploymentGroupName });
     try {
-      const { hooksNotCleanedUp } = await this.deps.codeDeploy.send(
-        new DeleteDeploymentGroupCommand({ applicationName, deploymentGroupName }),
+      const { hooksNotCleanedUp } = await this.retrying('DeleteDeploymentGroup', () =>
+        this.deps.codeDeploy.send(new DeleteDeploymentGroupCommand({ applicationName, deploymentGroupName })),
       );
       logHooksNotCleanedUp('DeleteDeploymentGroup', hooksNotCleanedUp);
     } catch (error) {
@@ -151,12 +271,17 @@ export class FleetApi {
    */
   async groupsOfOtherDeploymentGroups(applicationName: string, exceptDeploymentGroup: string): Promise<Map<string, string>> {
     const subject = applicationName;
-    const names: string[] = [];
+    let names: string[];
     logCall('ListDeploymentGroups', { applicationName });
     try {
-      for await (const page of paginateListDeploymentGroups({ client: this.deps.codeDeploy }, { applicationName })) {
-        names.push(...(page.deploymentGroups ?? []).filter((name) => name !== exceptDeploymentGroup));
-      }
+      // A throttled page restarts the listing: the retry covers the whole walk.
+      names = await this.retrying('ListDeploymentGroups', async () => {
+        const all: string[] = [];
+        for await (const page of paginateListDeploymentGroups({ client: this.deps.codeDeploy }, { applicationName })) {
+          all.push(...(page.deploymentGroups ?? []).filter((name) => name !== exceptDeploymentGroup));
+        }
+        return all;
+      });
     } catch (error) {
       if (isErrorNamed(error, 'ApplicationDoesNotExistException')) return new Map();
       throw awsFailure('ListDeploymentGroups', subject, error, ADVICE.codeDeployRead);
@@ -167,8 +292,8 @@ export class FleetApi {
       const deploymentGroupNames = names.slice(start, start + BATCH_GET_LIMIT);
       logCall('BatchGetDeploymentGroups', { applicationName, deploymentGroupNames });
       try {
-        const { deploymentGroupsInfo } = await this.deps.codeDeploy.send(
-          new BatchGetDeploymentGroupsCommand({ applicationName, deploymentGroupNames }),
+        const { deploymentGroupsInfo } = await this.retrying('BatchGetDeploymentGroups', () =>
+          this.deps.codeDeploy.send(new BatchGetDeploymentGroupsCommand({ applicationName, deploymentGroupNames })),
         );
         for (const info of deploymentGroupsInfo ?? []) {
           for (const group of info.autoScalingGroups ?? []) {
@@ -195,7 +320,7 @@ export class FleetApi {
       MaxSize: request.MaxSize,
     });
     try {
-      await this.deps.autoScaling.send(new CreateAutoScalingGroupCommand(request));
+      await this.retrying('CreateAutoScalingGroup', () => this.deps.autoScaling.send(new CreateAutoScalingGroupCommand(request)));
       return 'created';
     } catch (error) {
       if (isErrorNamed(error, 'AlreadyExistsFault', 'AlreadyExists')) return 'exists';
@@ -206,8 +331,8 @@ export class FleetApi {
   async describeAutoScalingGroup(name: string): Promise<AutoScalingGroup | undefined> {
     logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
     try {
-      const { AutoScalingGroups } = await this.deps.autoScaling.send(
-        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+      const { AutoScalingGroups } = await this.retrying('DescribeAutoScalingGroups', () =>
+        this.deps.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
       );
       return AutoScalingGroups?.find((group) => group.AutoScalingGroupName === name);
     } catch (error) {
@@ -223,15 +348,17 @@ export class FleetApi {
    */
   async listAutoScalingGroups(): Promise<AutoScalingGroup[]> {
     logCall('DescribeAutoScalingGroups', { all: true });
-    const groups: AutoScalingGroup[] = [];
     try {
-      for await (const page of paginateDescribeAutoScalingGroups({ client: this.deps.autoScaling, pageSize: 100 }, {})) {
-        groups.push(...(page.AutoScalingGroups ?? []));
-      }
+      return await this.retrying('DescribeAutoScalingGroups', async () => {
+        const groups: AutoScalingGroup[] = [];
+        for await (const page of paginateDescribeAutoScalingGroups({ client: this.deps.autoScaling, pageSize: 100 }, {})) {
+          groups.push(...(page.AutoScalingGroups ?? []));
+        }
+        return groups;
+      });
     } catch (error) {
       throw awsFailure('DescribeAutoScalingGroups', 'all groups', error, ADVICE.autoScalingRead);
     }
-    return groups;
   }
 
   async updateAutoScalingGroup(request: UpdateAutoScalingGroupCommandInput): Promise<void> {
@@ -244,7 +371,7 @@ export class FleetApi {
       MaxSize: request.MaxSize,
     });
     try {
-      await this.deps.autoScaling.send(new UpdateAutoScalingGroupCommand(request));
+      await this.retrying('UpdateAutoScalingGroup', () => this.deps.autoScaling.send(new UpdateAutoScalingGroupCommand(request)));
     } catch (error) {
       throw awsFailure('UpdateAutoScalingGroup', name, error, ADVICE.autoScalingWrite);
     }
@@ -262,11 +389,12 @@ export class FleetApi {
     );
   }
 
-  async tagFleet(name: string, key: string, value: string): Promise<void> {
+  /** Puts a tag on a group; `propagate` copies it to the instances the group launches. */
+  async tagFleet(name: string, key: string, value: string, propagate = true): Promise<void> {
     await this.autoScalingWrite('CreateOrUpdateTags', name, ADVICE.autoScalingTags, { AutoScalingGroupName: name, Key: key, Value: value }, () =>
       this.deps.autoScaling.send(
         new CreateOrUpdateTagsCommand({
-          Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
+          Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: propagate }],
         }),
       ),
     );
@@ -294,7 +422,7 @@ export class FleetApi {
   private async autoScalingWrite(operation: string, name: string, advice: string, details: Record<string, unknown>, send: () => Promise<unknown>): Promise<void> {
     logCall(operation, details);
     try {
-      await send();
+      await this.retrying(operation, send);
     } catch (error) {
       throw awsFailure(operation, name, error, advice);
     }
@@ -309,7 +437,9 @@ export class FleetApi {
     for (let attempt = 1; ; attempt += 1) {
       logCall('DeleteAutoScalingGroup', { AutoScalingGroupName: name, ForceDelete: true, attempt });
       try {
-        await this.deps.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
+        await this.retrying('DeleteAutoScalingGroup', () =>
+          this.deps.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })),
+        );
         return 'deleted';
       } catch (error) {
         if (isAutoScalingGroupNotFound(error)) return 'gone';
@@ -326,19 +456,41 @@ export class FleetApi {
     }
   }
 
+  /** The named groups that exist (being deleted included), all pages. */
+  async describeAutoScalingGroups(names: readonly string[]): Promise<AutoScalingGroup[]> {
+    if (names.length === 0) return [];
+    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
+    try {
+      return await this.retrying('DescribeAutoScalingGroups', async () => {
+        const groups: AutoScalingGroup[] = [];
+        for await (const page of paginateDescribeAutoScalingGroups(
+          { client: this.deps.autoScaling, pageSize: 100 },
+          { AutoScalingGroupNames: [...names] },
+        )) {
+          groups.push(...(page.AutoScalingGroups ?? []));
+        }
+        return groups;
+      });
+    } catch (error) {
+      throw awsFailure('DescribeAutoScalingGroups', names.join(', '), error, ADVICE.autoScalingRead);
+    }
+  }
+
   /** The named groups that still exist (for isComplete after a Delete). */
   async remainingAutoScalingGroups(names: readonly string[]): Promise<string[]> {
     if (names.length === 0) return [];
     logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
     try {
-      const remaining: string[] = [];
-      for await (const page of paginateDescribeAutoScalingGroups(
-        { client: this.deps.autoScaling, pageSize: 100 },
-        { AutoScalingGroupNames: [...names] },
-      )) {
-        remaining.push(...(page.AutoScalingGroups ?? []).flatMap((group) => group.AutoScalingGroupName ?? []));
-      }
-      return remaining;
+      return await this.retrying('DescribeAutoScalingGroups', async () => {
+        const remaining: string[] = [];
+        for await (const page of paginateDescribeAutoScalingGroups(
+          { client: this.deps.autoScaling, pageSize: 100 },
+          { AutoScalingGroupNames: [...names] },
+        )) {
+          remaining.push(...(page.AutoScalingGroups ?? []).flatMap((group) => group.AutoScalingGroupName ?? []));
+        }
+        return remaining;
+      });
     } catch (error) {
       throw awsFailure('DescribeAutoScalingGroups', names.join(', '), error, ADVICE.autoScalingRead);
     }
@@ -360,5 +512,24 @@ function logHooksNotCleanedUp(operation: string, hooks: readonly { name?: string
       `${operation}: CodeDeploy could not remove its lifecycle hook from ${hooks.map((hook) => hook.name).join(', ')}; ` +
         'those groups are deleted next or no longer used by this deployment group.',
     );
+  }
+}
+
+/**
+ * A retryable error that outlasted the retry budget. Its name and message are
+ * the AWS error's, so awsFailure reports it as such, with a note that it was retried.
+ */
+export class RetriesExhausted extends Error {
+  constructor(
+    readonly original: unknown,
+    readonly attempts: number,
+  ) {
+    const { name, message } = describeError(original);
+    super(
+      `${message.replace(/\.?$/, '.')} Still failing after ${attempts} attempts over the retry budget; IAM changes usually reach ` +
+        'CodeDeploy and Auto Scaling within minutes, so retry the deployment; if it fails again, the role really lacks the permission',
+      { cause: original },
+    );
+    this.name = name;
   }
 }

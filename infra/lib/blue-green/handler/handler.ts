@@ -3,6 +3,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describeError, FleetError } from './errors';
 import { FleetApi, type FleetDependencies } from './fleet-api';
 import { createFleet, deleteFleet, fleetGone, updateFleet, type FleetResult } from './lifecycle';
+import { ownerIdFor } from './ownership';
 import { parseIdentity, parseProperties } from './properties';
 
 /** The Provider framework's isComplete request: the onEvent request plus what onEvent returned. */
@@ -25,27 +26,36 @@ export interface FleetHandler {
  * mock them. See README.md for the calls each event makes.
  */
 export function createFleetHandler(deps: FleetDependencies): FleetHandler {
-  const api = new FleetApi(deps);
+  const logAdvice =
+    deps.logGroupName === undefined
+      ? "See the handler's CloudWatch log for details."
+      : `Details: CloudWatch log group ${deps.logGroupName}.`;
 
   return {
     async onEvent(event) {
+      // A FleetApi per event: each event gets the whole retry budget.
+      const api = new FleetApi(deps);
       const physicalId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
       console.log(`${event.RequestType} ${JSON.stringify({ LogicalResourceId: event.LogicalResourceId, PhysicalResourceId: physicalId })}`);
-      return reportFailures(async () => {
+      return reportFailures(logAdvice, async () => {
         switch (event.RequestType) {
           case 'Create':
-            return createFleet(api, parseProperties(event.ResourceProperties));
+            return createFleet(api, parseProperties(event.ResourceProperties), { owner: ownerIdFor(event), stackId: event.StackId });
           case 'Update':
-            return updateFleet(api, parseProperties(event.ResourceProperties), event.OldResourceProperties, event.PhysicalResourceId);
+            return updateFleet(api, parseProperties(event.ResourceProperties), event.OldResourceProperties, {
+              owner: event.PhysicalResourceId,
+              stackId: event.StackId,
+            });
           case 'Delete':
-            return deleteFleet(api, parseIdentity(event.ResourceProperties), event.PhysicalResourceId);
+            return deleteFleet(api, parseIdentity(event.ResourceProperties), { owner: event.PhysicalResourceId, stackId: event.StackId });
         }
       });
     },
 
     async isComplete(event) {
       if (event.RequestType !== 'Delete') return { IsComplete: true };
-      return reportFailures(async () => ({ IsComplete: await fleetGone(api, event.Data?.AutoScalingGroupNames) }));
+      const api = new FleetApi(deps);
+      return reportFailures(logAdvice, async () => ({ IsComplete: await fleetGone(api, event.Data?.AutoScalingGroupNames) }));
     },
   };
 }
@@ -55,7 +65,7 @@ export function createFleetHandler(deps: FleetDependencies): FleetHandler {
  * request id) and rethrows it as a FleetError, whose message is what
  * CloudFormation shows in the stack events.
  */
-async function reportFailures<T>(work: () => Promise<T>): Promise<T> {
+async function reportFailures<T>(logAdvice: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -66,9 +76,9 @@ async function reportFailures<T>(work: () => Promise<T>): Promise<T> {
         cause: cause === error ? undefined : { ...describeError(cause), requestId: requestIdOf(cause) },
       })}`,
     );
-    if (error instanceof FleetError) throw error;
+    if (error instanceof FleetError) throw new FleetError(`${error.message} ${logAdvice}`, { cause: error.cause });
     const { name, message } = describeError(error);
-    throw new FleetError(`Unexpected failure: ${name}: ${message} See the handler's CloudWatch log for details.`, { cause: error });
+    throw new FleetError(`Unexpected failure: ${name}: ${message} ${logAdvice}`, { cause: error });
   }
 }
 

@@ -11,6 +11,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
 import { createFleetHandler, type FleetHandler, type IsCompleteEvent, type IsCompleteResult } from './handler';
 import type { FleetResult } from './lifecycle';
+import { LOG_GROUP_ENV } from './log-group';
 
 export { createFleetHandler, type FleetHandler, type IsCompleteEvent, type IsCompleteResult } from './handler';
 export type { FleetDependencies } from './fleet-api';
@@ -20,9 +21,16 @@ export { parseProperties, physicalResourceId, type FleetProperties } from './pro
 
 let handler: FleetHandler | undefined;
 
+
 /** Clients are made on first use (region and credentials from the Lambda environment) and reused while the container lives. */
 function defaultHandler(): FleetHandler {
-  handler ??= createFleetHandler({ codeDeploy: new CodeDeployClient({}), autoScaling: new AutoScalingClient({}) });
+  // eslint-disable-next-line no-restricted-properties -- the Lambda entry point reads the one setting its construct passes, once, like a main()
+  const logGroupName = process.env[LOG_GROUP_ENV];
+  handler ??= createFleetHandler({
+    codeDeploy: new CodeDeployClient({}),
+    autoScaling: new AutoScalingClient({}),
+    ...(logGroupName ? { logGroupName } : {}),
+  });
   return handler;
 }
 

@@ -2,7 +2,8 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 
 import { describeError, FleetError } from './errors';
 import { DELETE_IN_PROGRESS, type FleetApi } from './fleet-api';
-import { physicalResourceId, rawString, type FleetIdentity, type FleetProperties } from './properties';
+import { deploymentGroupArn, describeOwner, groupOwner, OWNER_TAG_KEY } from './ownership';
+import { rawString, type FleetIdentity, type FleetProperties } from './properties';
 import {
   buildCreateAutoScalingGroupRequest,
   buildDeploymentGroupRequest,
@@ -15,9 +16,16 @@ export interface FleetResult {
   readonly PhysicalResourceId: string;
   readonly Data: {
     readonly DeploymentGroupName: string;
-    /** Comma-joined: after a Create, the first group; after an Update, the groups the deployment group targets now. */
+    /** Comma-joined: after a Create or Update, the groups the deployment group targets; after a Delete, the groups being deleted. */
     readonly AutoScalingGroupNames: string;
   };
+}
+
+/** Which resource an event is about: its owner id (the physical id) and the stack that holds it. */
+export interface Ownership {
+  /** The physical id: Create's from the stack id and logical id (ownership.ts), later events' as CloudFormation sends it. */
+  readonly owner: string;
+  readonly stackId: string;
 }
 
 /**
@@ -33,51 +41,83 @@ export function isCodeDeployCopy(autoScalingGroupName: string, deploymentGroupNa
   return autoScalingGroupName.startsWith(prefix) && /^d-[A-Za-z0-9]+$/.test(autoScalingGroupName.slice(prefix.length));
 }
 
-function result(props: FleetIdentity, autoScalingGroups: readonly string[], id = physicalResourceId(props)): FleetResult {
+function result(ownership: Ownership, props: FleetIdentity, autoScalingGroups: readonly string[]): FleetResult {
   return {
-    PhysicalResourceId: id,
+    PhysicalResourceId: ownership.owner,
     Data: { DeploymentGroupName: props.deploymentGroupName, AutoScalingGroupNames: autoScalingGroups.join(',') },
   };
 }
 
-function hasFleetTag(group: AutoScalingGroup, props: FleetIdentity): boolean {
-  return (group.Tags ?? []).some((tag) => tag.Key === props.fleetTagKey && tag.Value === props.fleetName);
+function nameOf(group: AutoScalingGroup): string {
+  return group.AutoScalingGroupName ?? '';
+}
+
+function arnOf(ownership: Ownership, props: Pick<FleetIdentity, 'applicationName' | 'deploymentGroupName'>): string {
+  return deploymentGroupArn(ownership.stackId, props.applicationName, props.deploymentGroupName);
+}
+
+function ownerTags(ownership: Ownership): { Key: string; Value: string }[] {
+  return [{ Key: OWNER_TAG_KEY, Value: ownership.owner }];
+}
+
+/** The refusal when a deployment group of these names belongs to something else. */
+function foreignDeploymentGroup(operation: string, props: FleetIdentity, owner: string | undefined): FleetError {
+  return new FleetError(
+    `${operation} refused: ${props.applicationName}/${props.deploymentGroupName}: a deployment group of that name already exists ` +
+      `and belongs to ${describeOwner(owner)}, so this resource leaves it alone. If the construct was renamed or moved (a new ` +
+      'logical id), CloudFormation creates the new resource before deleting the old one, and both cannot own one deployment group: ' +
+      'keep the old construct id, or give the new one another DeploymentGroupName and another FleetName. If that deployment group ' +
+      'is a leftover (an in-place group of the same name, or a deleted stack), delete it and its Auto Scaling groups first, then deploy again.',
+  );
 }
 
 // --- Create ----------------------------------------------------------------
 
 /**
  * Creates the fleet's first Auto Scaling group, then the blue/green deployment
- * group that copies it on every deployment. Safe to run again for the same
- * resource: a group left by an earlier attempt is taken over if it carries the
- * fleet tag, and an existing deployment group is updated instead of created.
+ * group that copies it on every deployment, both tagged with this resource's
+ * owner id. It adopts only what an earlier attempt of this same resource made
+ * and refuses anything else before it creates anything. Whatever this attempt
+ * made is deleted again when it fails: the Provider framework answers the
+ * Delete that follows a failed Create itself, without calling this handler.
  */
-export async function createFleet(api: FleetApi, props: FleetProperties): Promise<FleetResult> {
+export async function createFleet(api: FleetApi, props: FleetProperties, ownership: Ownership): Promise<FleetResult> {
   // Built before any call: a request that breaks an API limit fails with nothing created.
-  const createGroupRequest = buildCreateAutoScalingGroupRequest(props);
-  const createDeploymentGroupRequest = buildDeploymentGroupRequest(props);
+  const createGroupRequest = buildCreateAutoScalingGroupRequest(props, ownership.owner);
+  const createDeploymentGroupRequest = { ...buildDeploymentGroupRequest(props), tags: ownerTags(ownership) };
+  const arn = arnOf(ownership, props);
 
-  await ensureFirstAutoScalingGroup(api, props, createGroupRequest);
-
-  let outcome: 'created' | 'exists';
-  try {
-    if (props.notificationTopicArn) await api.putNotification(props.fleetName, props.notificationTopicArn);
-    outcome = await api.createDeploymentGroup(createDeploymentGroupRequest);
-  } catch (error) {
-    // No deployment group targets the group yet, and the Provider framework answers the
-    // Delete that follows a failed Create without calling this handler
-    // (CREATE_FAILED_PHYSICAL_ID_MARKER). Left here, the group and its instances would
-    // run unowned, so this attempt removes it before reporting the failure.
-    throw await cleanUpAfterFailedCreate(api, props.fleetName, error);
+  const existing = await api.getDeploymentGroup(props.applicationName, props.deploymentGroupName, arn);
+  if (existing) {
+    if (existing.owner !== ownership.owner) throw foreignDeploymentGroup('CreateDeploymentGroup', props, existing.owner);
+    // Only a complete attempt leaves a deployment group: this is the same Create delivered again
+    // after it succeeded. Bring the fleet to these properties as an Update would; deleting it on a
+    // failure here would delete a fleet CloudFormation already counts as created.
+    return convergeFleet(api, props, ownership, existing, undefined);
   }
 
-  const targets = outcome === 'created' ? [props.fleetName] : await takeOverDeploymentGroup(api, props);
-  return result(props, targets);
+  await ensureFirstAutoScalingGroup(api, props, ownership, createGroupRequest);
+  try {
+    if (props.notificationTopicArn) await api.putNotification(props.fleetName, props.notificationTopicArn);
+    if ((await api.createDeploymentGroup(createDeploymentGroupRequest)) === 'exists') {
+      const now = await api.getDeploymentGroup(props.applicationName, props.deploymentGroupName, arn);
+      if (now?.owner !== ownership.owner) throw foreignDeploymentGroup('CreateDeploymentGroup', props, now?.owner);
+    }
+  } catch (error) {
+    throw await cleanUpAfterFailedCreate(api, props.fleetName, error);
+  }
+  return result(ownership, props, [props.fleetName]);
 }
 
+/**
+ * Creates the first group, or takes over the one an earlier attempt of this
+ * resource left (it carries this owner id), bringing it to the properties asked
+ * for now. Any other group of that name is refused.
+ */
 async function ensureFirstAutoScalingGroup(
   api: FleetApi,
   props: FleetProperties,
+  ownership: Ownership,
   request: ReturnType<typeof buildCreateAutoScalingGroupRequest>,
 ): Promise<void> {
   if ((await api.createAutoScalingGroup(request)) === 'created') return;
@@ -90,51 +130,28 @@ async function ensureFirstAutoScalingGroup(
         'so it is probably being deleted. Wait a few minutes and retry the deployment.',
     );
   }
-  if (!hasFleetTag(existing, props)) {
+  const owner = groupOwner(existing);
+  if (owner !== ownership.owner) {
     throw new FleetError(
-      `CreateAutoScalingGroup failed: ${name}: an Auto Scaling group of that name already exists and is not tagged ` +
-        `${props.fleetTagKey}=${props.fleetName}, so it belongs to something else. Choose another FleetName, ` +
-        'or delete that group if it is a leftover you no longer need.',
+      `CreateAutoScalingGroup refused: ${name}: an Auto Scaling group of that name already exists and belongs to ` +
+        `${describeOwner(owner)}. Choose another FleetName, or delete that group if it is a leftover you no longer need ` +
+        '(aws autoscaling delete-auto-scaling-group --force-delete), then deploy again.',
     );
   }
   if (existing.Status === DELETE_IN_PROGRESS) {
     throw new FleetError(
-      `CreateAutoScalingGroup failed: ${name}: a group of this fleet with that name is still being deleted ` +
-        '(left over from an earlier stack). Wait until it is gone (EC2 console, Auto Scaling groups) and retry the deployment.',
+      `CreateAutoScalingGroup failed: ${name}: this fleet's group of that name is still being deleted. ` +
+        'Wait until it is gone (EC2 console, Auto Scaling groups) and retry the deployment.',
     );
   }
-  const owner = (await api.groupsOfOtherDeploymentGroups(props.applicationName, props.deploymentGroupName)).get(name);
-  if (owner) {
+  const other = (await api.groupsOfOtherDeploymentGroups(props.applicationName, props.deploymentGroupName)).get(name);
+  if (other) {
     throw new FleetError(
-      `CreateAutoScalingGroup failed: ${name}: the group carries this fleet's tag but deployment group ${owner} of ` +
-        `application ${props.applicationName} targets it, so two resources share FleetName ${name}. Give this fleet another FleetName.`,
+      `CreateAutoScalingGroup refused: ${name}: deployment group ${other} of application ${props.applicationName} targets it. ` +
+        'Remove it from that deployment group, or give this fleet another FleetName.',
     );
   }
-  // Left by an earlier attempt of this Create: bring it to the settings asked for now.
   await api.updateAutoScalingGroup(buildUpdateAutoScalingGroupRequest(props, name));
-}
-
-/** A retried Create found the deployment group already there: update it, if it is this fleet's. */
-async function takeOverDeploymentGroup(api: FleetApi, props: FleetProperties): Promise<string[]> {
-  const subject = `${props.applicationName}/${props.deploymentGroupName}`;
-  const current = await api.getDeploymentGroupTargets(props.applicationName, props.deploymentGroupName);
-  if (current === undefined) {
-    throw new FleetError(
-      `CreateDeploymentGroup failed: ${subject}: CodeDeploy reported that it exists, then that it does not; ` +
-        'something else is changing it. Retry the deployment once nothing else manages this deployment group.',
-    );
-  }
-  const foreign = current.filter((name) => name !== props.fleetName && !isCodeDeployCopy(name, props.deploymentGroupName));
-  if (foreign.length > 0) {
-    throw new FleetError(
-      `CreateDeploymentGroup failed: ${subject}: a deployment group of that name already exists and targets ` +
-        `${foreign.join(', ')}, which this fleet did not create. Choose another DeploymentGroupName, ` +
-        'or delete that deployment group if it is a leftover.',
-    );
-  }
-  const targets = current.length > 0 ? current : [props.fleetName];
-  await api.updateDeploymentGroup(buildUpdateDeploymentGroupRequest(props, targets));
-  return targets;
 }
 
 async function cleanUpAfterFailedCreate(api: FleetApi, autoScalingGroupName: string, error: unknown): Promise<FleetError> {
@@ -154,119 +171,172 @@ async function cleanUpAfterFailedCreate(api: FleetApi, autoScalingGroupName: str
 // --- Update ----------------------------------------------------------------
 
 /**
- * Applies new settings to the deployment group, then capacity, launch template
- * and placement to every Auto Scaling group it targets now: after any
- * deployment that is CodeDeploy's copy, not the group Create made.
+ * Brings the deployment group and the groups it targets now to the new
+ * properties. It acts on live state, never on what the old properties say, so
+ * the Update CloudFormation sends back on rollback (old properties as new)
+ * succeeds whenever those properties are valid:
+ * - during a blue/green deployment the deployment group targets the original
+ *   group and CodeDeploy's copy: both get capacity and launch template, and the
+ *   request leaves the deployment group's group list to CodeDeploy;
+ * - a deployment group deleted by hand, or targeting nothing alive, is made
+ *   again on this fleet's newest live group (or a new first group).
  *
- * Renaming is refused. The physical id names the deployment group that exists;
- * properties naming another one would make CloudFormation treat the change as a
- * replacement and send a Delete for the old id, whose fleet (found by tag and by
- * CodeDeploy's naming) is the very fleet the new group would target. Comparing
- * with the physical id rather than OldResourceProperties keeps the rollback of a
- * refused rename working: the rollback's properties match the physical id again.
+ * Renaming is refused: a deployment group of the new names that this resource
+ * does not own, or a rename away from a deployment group it owns. The rollback
+ * of a refused rename carries the old names, which it owns, and succeeds.
  */
 export async function updateFleet(
   api: FleetApi,
   props: FleetProperties,
   oldRaw: Readonly<Record<string, unknown>>,
-  currentPhysicalId: string,
+  ownership: Ownership,
 ): Promise<FleetResult> {
-  const wanted = physicalResourceId(props);
-  if (wanted !== currentPhysicalId) {
-    throw new FleetError(
-      `Update refused: this resource manages deployment group ${currentPhysicalId} (ApplicationName:DeploymentGroupName), ` +
-        `and the new properties name ${wanted}. The names cannot change in place, because CloudFormation would then delete ` +
-        "the old resource and with it the fleet the new deployment group targets. Keep the old names, or replace the fleet: give " +
-        'the construct a new id and a new FleetName, so CloudFormation creates the new fleet before deleting the old one.',
-    );
-  }
+  const old = { applicationName: rawString(oldRaw, 'ApplicationName'), deploymentGroupName: rawString(oldRaw, 'DeploymentGroupName') };
+  const renamed = old.applicationName !== props.applicationName || old.deploymentGroupName !== props.deploymentGroupName;
+  const renameAdvice =
+    'ApplicationName and DeploymentGroupName cannot change in place: put the old names back, or replace the fleet by giving the ' +
+    'construct a new id and new DeploymentGroupName and FleetName (CloudFormation creates the new fleet, then deletes the old one).';
 
-  const subject = `${props.applicationName}/${props.deploymentGroupName}`;
-  const targets = await api.getDeploymentGroupTargets(props.applicationName, props.deploymentGroupName);
-  if (targets === undefined) {
-    throw new FleetError(
-      `Update failed: ${subject}: the deployment group no longer exists; it was deleted outside CloudFormation. ` +
-        `Delete the fleet's Auto Scaling groups (tag ${props.fleetTagKey}=${props.fleetName}) and replace this resource ` +
-        '(new construct id and FleetName), or delete and redeploy the stack.',
-    );
+  const existing = await api.getDeploymentGroup(props.applicationName, props.deploymentGroupName, arnOf(ownership, props));
+  if (existing && existing.owner !== ownership.owner) {
+    if (renamed) {
+      throw new FleetError(
+        `Update refused: ${props.applicationName}/${props.deploymentGroupName} belongs to ${describeOwner(existing.owner)}. ${renameAdvice}`,
+      );
+    }
+    throw foreignDeploymentGroup('Update', props, existing.owner);
   }
-  if (targets.length === 0) {
-    throw new FleetError(
-      `Update failed: ${subject}: the deployment group targets no Auto Scaling group, so there is nothing to copy at the next ` +
-        'deployment. Check the last deployment in the CodeDeploy console; redeploying the last good revision usually restores it.',
-    );
+  if (!existing && renamed && old.applicationName !== undefined && old.deploymentGroupName !== undefined) {
+    const oldNames = { applicationName: old.applicationName, deploymentGroupName: old.deploymentGroupName };
+    const previous = await api.getDeploymentGroup(old.applicationName, old.deploymentGroupName, arnOf(ownership, oldNames));
+    if (previous?.owner === ownership.owner) {
+      throw new FleetError(
+        `Update refused: this resource owns deployment group ${old.applicationName}/${old.deploymentGroupName}, and the new ` +
+          `properties name ${props.applicationName}/${props.deploymentGroupName}. ${renameAdvice}`,
+      );
+    }
   }
+  return convergeFleet(api, props, ownership, existing, oldRaw);
+}
 
-  await api.updateDeploymentGroup(buildUpdateDeploymentGroupRequest(props, targets));
+/**
+ * Makes live state match the properties: a deployment group owned by this
+ * resource targeting a live group of the fleet, and every group it targets
+ * carrying the capacity, launch template, tags and notifications asked for.
+ */
+async function convergeFleet(
+  api: FleetApi,
+  props: FleetProperties,
+  ownership: Ownership,
+  existing: { targets: string[]; owner: string | undefined } | undefined,
+  oldRaw: Readonly<Record<string, unknown>> | undefined,
+): Promise<FleetResult> {
+  const described = await api.describeAutoScalingGroups(existing?.targets ?? []);
+  let live = described.filter((group) => group.Status !== DELETE_IN_PROGRESS);
+  let repoint = existing === undefined || live.length === 0;
+  if (live.length === 0) {
+    live = [await liveGroupOfTheFleet(api, props, ownership)];
+    repoint = true;
+  }
+  const targets = live.map(nameOf);
+
+  if (existing) {
+    await api.updateDeploymentGroup(buildUpdateDeploymentGroupRequest(props, repoint ? targets.slice(0, 1) : undefined));
+  } else {
+    console.log(`Update: deployment group ${props.applicationName}/${props.deploymentGroupName} is gone; creating it again on ${targets[0]}.`);
+    const created = await api.createDeploymentGroup({ ...buildDeploymentGroupRequest(props, targets.slice(0, 1)), tags: ownerTags(ownership) });
+    if (created === 'exists') throw foreignDeploymentGroup('CreateDeploymentGroup', props, undefined);
+  }
 
   const old = {
     targetGroupArn: rawString(oldRaw, 'TargetGroupArn'),
     fleetTagKey: rawString(oldRaw, 'FleetTagKey'),
-    fleetName: rawString(oldRaw, 'FleetName'),
     notificationTopicArn: rawString(oldRaw, 'NotificationTopicArn'),
   };
-  for (const name of targets) {
+  for (const group of repoint ? live.slice(0, 1) : live) {
+    const name = nameOf(group);
     await api.updateAutoScalingGroup(buildUpdateAutoScalingGroupRequest(props, name));
 
-    // Each change below is applied only when it differs from the old properties, and in a
-    // way that undoes itself when a rollback sends the old properties back.
-    if (old.targetGroupArn !== undefined && old.targetGroupArn !== props.targetGroupArn) {
-      await api.attachTargetGroup(name, props.targetGroupArn);
+    const tags = new Map((group.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+    if (tags.get(OWNER_TAG_KEY) !== ownership.owner) await api.tagFleet(name, OWNER_TAG_KEY, ownership.owner, false);
+    if (tags.get(props.fleetTagKey) !== props.fleetName) await api.tagFleet(name, props.fleetTagKey, props.fleetName);
+    if (old.fleetTagKey !== undefined && old.fleetTagKey !== props.fleetTagKey && tags.has(old.fleetTagKey)) {
+      await api.untag(name, old.fleetTagKey);
+    }
+    // Target group and notifications: the live group lists its target groups, so attach what is
+    // missing and detach the old one; notifications follow the old properties (each change undoes
+    // itself when a rollback sends the old values back).
+    if (!(group.TargetGroupARNs ?? []).includes(props.targetGroupArn)) await api.attachTargetGroup(name, props.targetGroupArn);
+    if (old.targetGroupArn !== undefined && old.targetGroupArn !== props.targetGroupArn && (group.TargetGroupARNs ?? []).includes(old.targetGroupArn)) {
       await api.detachTargetGroup(name, old.targetGroupArn);
     }
-    if (old.fleetTagKey !== props.fleetTagKey || old.fleetName !== props.fleetName) {
-      await api.tagFleet(name, props.fleetTagKey, props.fleetName);
-      if (old.fleetTagKey !== undefined && old.fleetTagKey !== props.fleetTagKey) await api.untag(name, old.fleetTagKey);
-    }
-    if (old.notificationTopicArn !== props.notificationTopicArn) {
+    if (oldRaw === undefined || old.notificationTopicArn !== props.notificationTopicArn || repoint) {
       if (props.notificationTopicArn) await api.putNotification(name, props.notificationTopicArn);
-      if (old.notificationTopicArn) await api.deleteNotification(name, old.notificationTopicArn);
+      if (old.notificationTopicArn && old.notificationTopicArn !== props.notificationTopicArn) {
+        await api.deleteNotification(name, old.notificationTopicArn);
+      }
     }
   }
-  return result(props, targets);
+  return result(ownership, props, targets);
+}
+
+/**
+ * When the deployment group is gone or targets nothing alive: this fleet's
+ * newest live group (by owner tag), or a new first group.
+ */
+async function liveGroupOfTheFleet(api: FleetApi, props: FleetProperties, ownership: Ownership): Promise<AutoScalingGroup> {
+  const owned = (await api.listAutoScalingGroups())
+    .filter((group) => groupOwner(group) === ownership.owner && group.Status !== DELETE_IN_PROGRESS)
+    .sort((a, b) => (b.CreatedTime?.getTime() ?? 0) - (a.CreatedTime?.getTime() ?? 0));
+  if (owned[0]) {
+    console.log(`Update: the deployment group targets no live group; using this fleet's newest group ${nameOf(owned[0])}.`);
+    return owned[0];
+  }
+  console.log(`Update: no live group of this fleet is left; creating ${props.fleetName} again.`);
+  await ensureFirstAutoScalingGroup(api, props, ownership, buildCreateAutoScalingGroupRequest(props, ownership.owner));
+  const created = await api.describeAutoScalingGroup(props.fleetName);
+  if (!created) {
+    throw new FleetError(
+      `Update failed: ${props.fleetName}: the group was created but DescribeAutoScalingGroups does not return it yet. Retry the deployment.`,
+    );
+  }
+  return created;
 }
 
 // --- Delete ----------------------------------------------------------------
 
 /**
- * Deletes the deployment group, then every Auto Scaling group of the fleet:
- * the ones the deployment group targets, the ones carrying the fleet tag, and
- * CodeDeploy's copies named after this deployment group (their tags are not
- * documented, so they are found by name too). A group another deployment group
- * of the application targets is left alone, and so is a group already being
- * deleted. Nothing being there is success.
+ * Deletes what this resource owns and nothing else: its deployment group (owner
+ * tag = this physical id) and every Auto Scaling group that carries its owner
+ * tag. Groups its deployment group targets and CodeDeploy's copies of it
+ * (CodeDeploy_<deployment group>_<deployment id>; whether they inherit tags is
+ * undocumented) get the owner tag first, before the deployment group goes, so
+ * a retried Delete still finds them. A group carrying another owner, or that
+ * another deployment group of the application targets, is left alone; so is a
+ * deployment group this resource does not own. Nothing being there is success.
  */
-export async function deleteFleet(api: FleetApi, props: FleetIdentity, currentPhysicalId: string): Promise<FleetResult> {
-  if (currentPhysicalId !== physicalResourceId(props)) {
-    console.log(
-      `Delete: physical id ${currentPhysicalId} differs from the properties' ${physicalResourceId(props)}; deleting what the properties name.`,
-    );
-  }
-  const targets = await api.getDeploymentGroupTargets(props.applicationName, props.deploymentGroupName);
-  if (targets === undefined) {
-    console.log(`Delete: deployment group ${props.applicationName}/${props.deploymentGroupName} is already gone.`);
-  } else {
-    await api.deleteDeploymentGroup(props.applicationName, props.deploymentGroupName);
-  }
+export async function deleteFleet(api: FleetApi, props: FleetIdentity, ownership: Ownership): Promise<FleetResult> {
+  const subject = `${props.applicationName}/${props.deploymentGroupName}`;
+  const deploymentGroup = await api.getDeploymentGroup(props.applicationName, props.deploymentGroupName, arnOf(ownership, props));
+  const ownsDeploymentGroup = deploymentGroup !== undefined && deploymentGroup.owner === ownership.owner;
+  if (deploymentGroup === undefined) console.log(`Delete: deployment group ${subject} is already gone.`);
+  else if (!ownsDeploymentGroup) console.log(`Delete: keeping deployment group ${subject}: it belongs to ${describeOwner(deploymentGroup.owner)}.`);
 
-  const owners = await api.groupsOfOtherDeploymentGroups(props.applicationName, props.deploymentGroupName);
-  const existing = await api.listAutoScalingGroups();
-  const existingNames = new Set(existing.map((group) => group.AutoScalingGroupName));
-  for (const name of targets ?? []) {
-    if (!existingNames.has(name)) console.log(`Delete: Auto Scaling group ${name} is already gone.`);
-  }
-
-  const fleet = existing.filter((group) => {
-    const name = group.AutoScalingGroupName ?? '';
-    return (targets ?? []).includes(name) || hasFleetTag(group, props) || isCodeDeployCopy(name, props.deploymentGroupName);
+  const others = await api.groupsOfOtherDeploymentGroups(props.applicationName, props.deploymentGroupName);
+  const fleet = (await api.listAutoScalingGroups()).filter((group) => {
+    const owner = groupOwner(group);
+    if (owner !== undefined) return owner === ownership.owner;
+    const name = nameOf(group);
+    return ownsDeploymentGroup && (deploymentGroup.targets.includes(name) || isCodeDeployCopy(name, props.deploymentGroupName));
   });
 
   const deleting: string[] = [];
+  const doomed: string[] = [];
   for (const group of fleet) {
-    const name = group.AutoScalingGroupName ?? '';
-    const owner = owners.get(name);
-    if (owner) {
-      console.log(`Delete: keeping Auto Scaling group ${name}: deployment group ${owner} of this application targets it.`);
+    const name = nameOf(group);
+    const other = others.get(name);
+    if (other) {
+      console.log(`Delete: keeping Auto Scaling group ${name}: deployment group ${other} of this application targets it.`);
       continue;
     }
     if (group.Status === DELETE_IN_PROGRESS) {
@@ -274,9 +344,15 @@ export async function deleteFleet(api: FleetApi, props: FleetIdentity, currentPh
       deleting.push(name);
       continue;
     }
+    if (groupOwner(group) !== ownership.owner) await api.tagFleet(name, OWNER_TAG_KEY, ownership.owner, false);
+    doomed.push(name);
+  }
+
+  if (ownsDeploymentGroup) await api.deleteDeploymentGroup(props.applicationName, props.deploymentGroupName);
+  for (const name of doomed) {
     if ((await api.deleteAutoScalingGroup(name)) === 'deleted') deleting.push(name);
   }
-  return result(props, deleting, currentPhysicalId);
+  return result(ownership, props, deleting);
 }
 
 /**

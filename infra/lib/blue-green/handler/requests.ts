@@ -7,6 +7,7 @@ import type { CreateDeploymentGroupCommandInput, UpdateDeploymentGroupCommandInp
 
 import { FleetError } from './errors';
 import { inRange, LIMITS } from './limits';
+import { OWNER_TAG_KEY } from './ownership';
 import type { FleetProperties } from './properties';
 
 /**
@@ -68,13 +69,24 @@ export function buildDeploymentGroupRequest(
   return request;
 }
 
-/** The same settings as an UpdateDeploymentGroup request for an existing group. */
+/**
+ * The same settings as an UpdateDeploymentGroup request for an existing group.
+ *
+ * @param autoScalingGroups the groups to target from now on; undefined leaves
+ *   out the field, which keeps the groups CodeDeploy has (during a blue/green
+ *   deployment it lists the original and its copy, and COPY_AUTO_SCALING_GROUP
+ *   accepts exactly one group in a request).
+ */
 export function buildUpdateDeploymentGroupRequest(
   props: FleetProperties,
-  autoScalingGroups: readonly string[],
+  autoScalingGroups?: readonly string[],
 ): UpdateDeploymentGroupCommandInput {
-  const { deploymentGroupName, ...settings } = buildDeploymentGroupRequest(props, autoScalingGroups);
-  return { ...settings, currentDeploymentGroupName: deploymentGroupName } satisfies UpdateDeploymentGroupCommandInput;
+  const { deploymentGroupName, autoScalingGroups: groups, ...settings } = buildDeploymentGroupRequest(props, autoScalingGroups ?? [props.fleetName]);
+  return {
+    ...settings,
+    ...(autoScalingGroups === undefined ? {} : { autoScalingGroups: groups }),
+    currentDeploymentGroupName: deploymentGroupName,
+  } satisfies UpdateDeploymentGroupCommandInput;
 }
 
 /**
@@ -133,8 +145,12 @@ export function deploymentGroupRequestProblems(
   return problems;
 }
 
-/** The fleet's first Auto Scaling group, tagged so every group of the fleet can be found again. */
-export function buildCreateAutoScalingGroupRequest(props: FleetProperties): CreateAutoScalingGroupCommandInput {
+/**
+ * The fleet's first Auto Scaling group, tagged so every group of the fleet can
+ * be found again, and, given an owner, with the owner tag (not propagated to
+ * instances: it marks the group, see ownership.ts).
+ */
+export function buildCreateAutoScalingGroupRequest(props: FleetProperties, owner?: string): CreateAutoScalingGroupCommandInput {
   return {
     AutoScalingGroupName: props.fleetName,
     LaunchTemplate: { LaunchTemplateId: props.launchTemplateId, Version: props.launchTemplateVersion },
@@ -145,7 +161,10 @@ export function buildCreateAutoScalingGroupRequest(props: FleetProperties): Crea
     TargetGroupARNs: [props.targetGroupArn],
     HealthCheckType: props.healthCheckType,
     HealthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
-    Tags: [{ Key: props.fleetTagKey, Value: props.fleetName, PropagateAtLaunch: true }],
+    Tags: [
+      { Key: props.fleetTagKey, Value: props.fleetName, PropagateAtLaunch: true },
+      ...(owner === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: owner, PropagateAtLaunch: false }]),
+    ],
   } satisfies CreateAutoScalingGroupCommandInput;
 }
 

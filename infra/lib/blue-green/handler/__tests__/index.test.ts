@@ -1,17 +1,19 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { CodeDeployClient, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { isComplete, onEvent } from '../index';
+import { ownerIdFor } from '../ownership';
 import { createEvent, DG, FLEET, PHYSICAL_ID } from './fixtures';
-import { quietConsole } from './mocks';
+import { codeDeployError, quietConsole } from './mocks';
 
 const codeDeploy = mockClient(CodeDeployClient);
 const autoScaling = mockClient(AutoScalingClient);
 
 beforeEach(() => {
   codeDeploy.reset().onAnyCommand().resolves({});
+  codeDeploy.on(GetDeploymentGroupCommand).rejects(codeDeployError('DeploymentGroupDoesNotExistException', 'No Deployment Group found'));
   autoScaling.reset().onAnyCommand().resolves({});
   quietConsole();
 });
@@ -30,9 +32,9 @@ describe('Lambda entry points', () => {
     const result = await entry(createEvent());
 
     // Assert
-    expect(result).toEqual({ PhysicalResourceId: PHYSICAL_ID, Data: { DeploymentGroupName: DG, AutoScalingGroupNames: FLEET } });
+    expect(result).toEqual({ PhysicalResourceId: ownerIdFor(createEvent()), Data: { DeploymentGroupName: DG, AutoScalingGroupNames: FLEET } });
     expect(autoScaling.calls()).toHaveLength(1);
-    expect(codeDeploy.calls()).toHaveLength(1);
+    expect(codeDeploy.calls()).toHaveLength(2);
   });
 
   it('when the Provider framework calls isComplete after a Create, then it is complete at once', async () => {
