@@ -1,4 +1,4 @@
-import { configKeys, SERVICE_NAME } from '@conveyor/config';
+import { configKeys, SERVICE_NAME, type ConfigKey } from '@conveyor/config';
 import { z } from 'zod';
 
 /**
@@ -73,6 +73,42 @@ const blueGreenSettings = z
   })
   .strict();
 
+/**
+ * The service's config keys each environment stack writes to Parameter Store
+ * (as String parameters, from the environment's entry in deploy-config.ts),
+ * by the deploy config field that holds the value. `required` must equal the
+ * key's `ssmRequired` in packages/config (a test checks it): a key the service
+ * needs on AWS must have a value in every environment. Adding a non-secret key
+ * the stack writes is one line here, plus its declaration in the service's
+ * schema and its values in deploy-config.ts (docs/adapt.md). Secrets never go
+ * here: they would sit in the template.
+ */
+export const stackParameters = {
+  greeting: { key: 'GREETING', required: true },
+  logLevel: { key: 'LOG_LEVEL', required: false },
+} as const satisfies Record<string, { readonly key: ConfigKey; readonly required: boolean }>;
+
+type StackParameters = typeof stackParameters;
+type KeySchema<K extends ConfigKey> = (typeof configKeys)[K]['schema'];
+/** The key's own rule, without the service's default (the deploy config says what to write). */
+type Unwrapped<S> = S extends z.ZodDefault<infer T> ? T : S extends z.ZodOptional<infer T> ? T : S;
+type ParameterField<P extends StackParameters[keyof StackParameters]> = P['required'] extends true
+  ? Unwrapped<KeySchema<P['key']>>
+  : z.ZodOptional<Unwrapped<KeySchema<P['key']>>>;
+type ParameterFields = { [F in keyof StackParameters]: ParameterField<StackParameters[F]> };
+
+/** The deploy config fields of `stackParameters`, each validated with the service's own schema for its key. */
+function parameterFields(): ParameterFields {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [field, { key, required }] of Object.entries(stackParameters)) {
+    const schema: z.ZodType = configKeys[key].schema;
+    const rule = schema instanceof z.ZodDefault || schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+    const described = rule.describe(`${key} in Parameter Store for this environment.${required ? '' : ' Unset: the service default.'}`);
+    fields[field] = required ? described : described.optional();
+  }
+  return fields as ParameterFields;
+}
+
 const environment = z
   .object({
     name: z.string().regex(ENVIRONMENT_NAME, 'must be lowercase letters, digits and dashes, starting with a letter (at most 32)'),
@@ -98,8 +134,7 @@ const environment = z
       .regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN')
       .optional()
       .describe('ACM certificate for HTTPS on the load balancer. Unset: HTTP only.'),
-    greeting: configKeys.GREETING.schema.unwrap().describe('GREETING in Parameter Store for this environment.'),
-    logLevel: configKeys.LOG_LEVEL.schema.unwrap().optional().describe('LOG_LEVEL in Parameter Store. Unset: the service default.'),
+    ...parameterFields(),
     alarms: alarmThresholds.prefault({}),
   })
   .strict();
@@ -176,6 +211,19 @@ export function parseDeployConfig(input: unknown): DeployConfig {
     throw new DeployConfigError(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
   }
   return result.data;
+}
+
+/**
+ * The values an environment stack writes to Parameter Store, by config key
+ * (unset optional fields are left out: the service then uses its default).
+ */
+export function parameterValues(env: EnvironmentConfig): Partial<Record<ConfigKey, string>> {
+  const values: Partial<Record<ConfigKey, string>> = {};
+  for (const [field, { key }] of Object.entries(stackParameters)) {
+    const value = (env as Record<string, unknown>)[field];
+    if (value !== undefined) values[key] = String(value);
+  }
+  return values;
 }
 
 /** The last environment is production: the approval gate stands right before it. */

@@ -1,7 +1,8 @@
+import { configKeys } from '@conveyor/config';
 import fc from 'fast-check';
 
 import { deployConfigs, exampleDeployConfig as deployConfig } from '../../test-support';
-import { DeployConfigError, parseDeployConfig, productionEnvironment, type DeployConfigInput } from '../schema';
+import { DeployConfigError, parameterValues, parseDeployConfig, productionEnvironment, stackParameters, type DeployConfigInput } from '../schema';
 
 // Exact values come from the frozen copy of the example (test-support), never from
 // deploy-config.ts, which a fork edits; deploy-config.test.ts checks the real file.
@@ -153,6 +154,53 @@ describe('parseDeployConfig', () => {
 
         // Assert
         expect(problems).toContain(`environments[${input.environments.length}].name: duplicates environment "${first!.name}"`);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+});
+
+describe('stackParameters (the config keys the environment stacks write)', () => {
+  it.each(Object.entries(stackParameters))(
+    'when %s is written by the stack, then it is required in the deploy config exactly when the service requires it in Parameter Store',
+    (_field, { key, required }) => {
+      // Assert
+      expect(Object.keys(configKeys)).toContain(key);
+      expect(required).toBe((configKeys[key] as { ssmRequired?: boolean }).ssmRequired === true);
+    },
+  );
+
+  it('when a required parameter field is missing, then the config is rejected naming it (and the type says so too)', () => {
+    // Arrange
+    const { greeting: _omitted, ...withoutGreeting } = staging;
+    // @ts-expect-error -- greeting is required in the deploy config's type, as the service requires GREETING on AWS
+    const typed: EnvironmentInput = withoutGreeting;
+
+    // Act
+    const problems = problemsOf(withEnvironments(typed));
+
+    // Assert
+    expect(problems).toContain('environments[0].greeting: Invalid input: expected string, received undefined');
+  });
+
+  it('when the example environments are parsed, then the stack writes each set field under its config key, and nothing for unset ones', () => {
+    // Act
+    const config = parseDeployConfig(deployConfig);
+
+    // Assert
+    expect(config.environments.map(parameterValues)).toEqual([{ GREETING: 'Hello from staging', LOG_LEVEL: 'debug' }, { GREETING: 'Hello' }]);
+  });
+
+  it('when any generated valid config is parsed, then every environment writes each required key', () => {
+    fc.assert(
+      fc.property(deployConfigs(), (input) => {
+        // Act
+        const config = parseDeployConfig(input);
+
+        // Assert
+        const required = Object.values(stackParameters).filter((p) => p.required).map((p) => p.key);
+        for (const env of config.environments) expect(Object.keys(parameterValues(env))).toEqual(expect.arrayContaining(required));
       }),
       { numRuns: 100 },
     );

@@ -4,7 +4,7 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 
-import type { EnvironmentConfig } from '../../config/schema';
+import { parameterValues, type EnvironmentConfig } from '../../config/schema';
 import { ServiceAlarms } from '../alarms';
 import { createEnvironmentDeployment, type IEnvironmentDeployment } from '../deployment';
 import { Fleet } from '../fleet';
@@ -55,7 +55,7 @@ export class EnvironmentStack extends Stack {
 
     this.parameters = new ServiceParameters(this, 'Parameters', {
       environmentName: env.name,
-      values: { GREETING: env.greeting, LOG_LEVEL: env.logLevel },
+      values: parameterValues(env),
     });
 
     this.loadBalancer = new ServiceLoadBalancer(this, 'LoadBalancer', {
