@@ -220,7 +220,8 @@ export function parseDeployConfig(input: unknown): DeployConfig {
 export function parameterValues(env: EnvironmentConfig): Partial<Record<ConfigKey, string>> {
   const values: Partial<Record<ConfigKey, string>> = {};
   for (const [field, { key }] of Object.entries(stackParameters)) {
-    const value = (env as Record<string, unknown>)[field];
+    // Every config key's schema is a string, number or boolean (packages/config): its text is the parameter's value.
+    const value = (env as Record<string, string | number | boolean | undefined>)[field];
     if (value !== undefined) values[key] = String(value);
   }
   return values;
