@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
-import { ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,6 +34,12 @@ export interface BlueGreenServerDeploymentProps extends EnvironmentDeploymentPro
    * @default Duration.minutes(15)
    */
   readonly terminationWait?: Duration;
+  /**
+   * What `cdk destroy` does with the construct's log groups (handler, Provider
+   * framework, waiter state machine): the deploy config's `removalPolicy`.
+   * @default RemovalPolicy.RETAIN - logs outlive the stack
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -216,7 +222,8 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
     });
 
     // --- The custom resource's handler.
-    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
     const handlerRole = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Custom resource owning the blue/green fleet and deployment group ${deploymentGroupName}`,
@@ -321,7 +328,7 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
 
     // The framework's own functions get roles that write only to their log group (not the managed
     // basic execution role), and its waiter state machine logs every event, without the payloads.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
     const [frameworkOnEventRole, frameworkCompleteAndTimeoutRole] = ['FrameworkOnEventRole', 'FrameworkWaiterRole'].map((roleId) => {
       const role = new iam.Role(this, roleId, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       providerLogs.grantWrite(role);
@@ -333,11 +340,13 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       queryInterval: Duration.seconds(30),
       totalTimeout: DELETE_TIMEOUT,
       logGroup: providerLogs,
+      // The framework's default (FATAL) drops every line it logs: the events, the handler's answers, the responses.
+      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
       frameworkOnEventRole,
       frameworkCompleteAndTimeoutRole,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },

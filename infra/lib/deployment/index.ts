@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -80,6 +80,11 @@ export interface DeploymentSettings {
   readonly fleetName: string;
   /** The tag that marks every group of a blue/green fleet (names.fleetTagKey). */
   readonly fleetTagKey: string;
+  /**
+   * The deploy config's removalPolicy, for what a deployment style keeps after `cdk destroy` (blue/green: its log groups).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Builds the deployment style an environment asked for. */
@@ -99,6 +104,7 @@ export function createEnvironmentDeployment(
         fleetName: settings.fleetName,
         fleetTagKey: settings.fleetTagKey,
         terminationWait: Duration.minutes(settings.blueGreen.terminationWaitMinutes),
+        ...(settings.removalPolicy === undefined ? {} : { removalPolicy: settings.removalPolicy }),
       });
     default: {
       const unknown: never = style;
