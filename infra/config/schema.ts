@@ -220,8 +220,7 @@ export function parseDeployConfig(input: unknown): DeployConfig {
 export function parameterValues(env: EnvironmentConfig): Partial<Record<ConfigKey, string>> {
   const values: Partial<Record<ConfigKey, string>> = {};
   for (const [field, { key }] of Object.entries(stackParameters)) {
-    // Every config key's schema is a string, number or boolean (packages/config): its text is the parameter's value.
-    const value = (env as Record<string, string | number | boolean | undefined>)[field];
+    const value = env[field as keyof StackParameters];
     if (value !== undefined) values[key] = String(value);
   }
   return values;
