@@ -65,11 +65,21 @@ describe('buildspec.yml', () => {
     expect(groups[0]).toMatchObject({ baseDirectory: path.relative(REPO_ROOT, JUNIT_DIR), fileFormat: 'JUNITXML' });
   });
 
-  it('when caching, then it keeps the npm and Turborepo caches and never node_modules', () => {
-    const paths = buildspec.cache?.paths ?? [];
+  it('when caching, then it keeps the npm and Turborepo caches and node_modules, keyed on the lockfile with a fallback to any lockfile', () => {
+    const cache = buildspec.cache;
 
-    expect(paths).toEqual(expect.arrayContaining(['.npm-cache/**/*', '.turbo/cache/**/*']));
-    expect(paths.some((p) => p.includes('node_modules'))).toBe(false);
+    expect(cache?.paths).toEqual(expect.arrayContaining(['.npm-cache/**/*', '.turbo/cache/**/*', 'node_modules/**/*']));
+    expect(cache?.key).toMatch(/\$\(codebuild-hash-files package-lock\.json\)/);
+    expect(cache?.fallbackKeys[0]).toMatch(/\$\(codebuild-hash-files package-lock\.json\)/);
+    expect(cache?.fallbackKeys.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('when install finds node_modules from the cache, then it skips npm ci only after checking it against the lockfile and with npm ls', () => {
+    const install = (buildspec.phases.install?.commands ?? []).join('\n');
+
+    expect(install).toMatch(/node_modules\/\.package-lock\.json/);
+    expect(install).toMatch(/npm ls --all/);
+    expect(install).toMatch(/npm ci --cache \.npm-cache/);
   });
 
   it('when the build runs, then install is npm ci, pre_build audits and post_build packages', () => {

@@ -65,6 +65,14 @@ export interface ReportGroupSpec extends FileSetSpec {
 export interface CacheSpec {
   /** Globs relative to the source directory. */
   readonly paths: readonly string[];
+  /**
+   * `cache.key`, unevaluated: it may hold `$(codebuild-hash-files <glob>...)`
+   * and variables. With a key, a restore takes the entry saved under exactly
+   * this key, and a save never overwrites an existing one.
+   */
+  readonly key: string | undefined;
+  /** `cache.fallback-keys` (up to five), unevaluated: tried in order, each as a prefix, when the key has no entry. Empty without a key. */
+  readonly fallbackKeys: readonly string[];
   /** `cache.action`: restore only, save only, or both (the default). */
   readonly restore: boolean;
   readonly save: boolean;
@@ -120,6 +128,8 @@ const ARTIFACT_KEYS = [
 ];
 const REPORT_KEYS = ['files', 'base-directory', 'discard-paths', 'file-format'];
 const CACHE_KEYS = ['paths', 'key', 'fallback-keys', 'action'];
+/** "Up to five fallback keys are supported." */
+const MAX_FALLBACK_KEYS = 5;
 /** Linux shell tags CodeBuild accepts for `env.shell`. */
 const LINUX_SHELLS = ['bash', '/bin/sh'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -364,8 +374,16 @@ class Reader {
     const map = this.mapping(path, value);
     if (map === undefined) return undefined;
     this.knownKeys(path, map, CACHE_KEYS);
-    if (map['key'] !== undefined || map['fallback-keys'] !== undefined) {
-      this.note([...path, 'key'], 'the rehearsal keeps one local cache, whatever the key');
+    const key = this.optionalString([...path, 'key'], map['key']);
+    if (key !== undefined && key.trim() === '') this.problem([...path, 'key'], 'must not be empty');
+    let fallbackKeys = this.stringList([...path, 'fallback-keys'], map['fallback-keys']) ?? [];
+    if (fallbackKeys.length > MAX_FALLBACK_KEYS) {
+      this.problem([...path, 'fallback-keys'], `lists ${fallbackKeys.length} keys; CodeBuild supports up to ${MAX_FALLBACK_KEYS}`);
+    }
+    if (key === undefined && fallbackKeys.length > 0) {
+      // The reference: "This sequence will be ignored if key is not provided."
+      this.note([...path, 'fallback-keys'], 'CodeBuild ignores fallback keys when there is no key');
+      fallbackKeys = [];
     }
     let restore = true;
     let save = true;
@@ -375,7 +393,7 @@ class Reader {
       else if (action === 'save') restore = false;
       else if (action !== undefined) this.problem([...path, 'action'], 'must be restore or save (omit it for both)');
     }
-    return { paths: this.requiredStringList([...path, 'paths'], map['paths']), restore, save };
+    return { paths: this.requiredStringList([...path, 'paths'], map['paths']), key, fallbackKeys, restore, save };
   }
 
   // --- primitive readers -------------------------------------------------

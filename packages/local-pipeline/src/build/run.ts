@@ -12,6 +12,7 @@ import {
   PHASE_NAMES,
   type Buildspec,
   type BuildspecPhase,
+  type CacheSpec,
   type FileSetSpec,
   type KeyPath,
   type OnFailure,
@@ -21,7 +22,8 @@ import { buildEnv, codeBuildVariables, PROJECT_NAME, regionFrom } from './env';
 import { BuildspecError, type BuildspecProblem } from './errors';
 import { segments } from './glob';
 import { BuildLog } from './log';
-import { collectArtifacts, collectReports, restoreCache, saveCache } from './outputs';
+import { CacheKeyError, CacheStore, cacheVersion, evaluateCacheKey } from './cache';
+import { collectArtifacts, collectReports } from './outputs';
 import { CommandWatch, renderTimings, taskTimings } from './progress';
 import { BuildShell, findExecutable } from './shell';
 import { commitCopy, copyWorkingTree, readSourceVersion, sourceLabel, type SourceVersion } from './source';
@@ -150,6 +152,8 @@ class Build {
   private watch: CommandWatch | undefined;
   private statusShown = '';
   private lastSaidAt = Date.now();
+  /** `cache.key` as evaluated before install; the save uses the same key. */
+  private cacheKey: string | undefined;
 
   constructor(private readonly ctx: BuildContext) {
     this.srcDir = path.join(ctx.workDir, 'src');
@@ -160,7 +164,7 @@ class Build {
   async run(): Promise<BuildResult> {
     const spec = this.downloadSource();
     const shell = this.startShell(spec);
-    if (spec.cache?.restore === true) this.restoreCache();
+    if (spec.cache !== undefined) this.restoreCache(spec.cache, shell);
 
     const phases: PhaseResult[] = [];
     let succeeding = true;
@@ -271,10 +275,36 @@ class Build {
     });
   }
 
-  private restoreCache(): void {
-    const restored = restoreCache(this.ctx.cacheDir, this.srcDir);
+  /** Evaluates the cache key, and restores the entry it (or a fallback key) finds, unless `action: save`. */
+  private restoreCache(cache: CacheSpec, shell: BuildShell): void {
+    const evaluate = (expression: string, key: KeyPath) => {
+      try {
+        return evaluateCacheKey(expression, this.srcDir, shell.currentEnv);
+      } catch (error) {
+        if (!(error instanceof CacheKeyError)) throw error;
+        throw new BuildspecError(this.ctx.buildspecPath ?? 'buildspec.yml', [{ key: keyName(key), problem: error.message }]);
+      }
+    };
+    this.cacheKey = cache.key === undefined ? undefined : evaluate(cache.key, ['cache', 'key']);
+    if (!cache.restore) return;
+    const fallbackKeys = cache.fallbackKeys.map((k, i) => evaluate(k, ['cache', 'fallback-keys', i]));
+    const { entry, match } = new CacheStore(this.ctx.cacheDir).find(cacheVersion(cache), this.cacheKey, fallbackKeys);
+    if (this.cacheKey !== undefined) {
+      const how =
+        match.kind === 'exact'
+          ? 'found'
+          : match.kind === 'fallback'
+            ? `not found; fallback key ${match.fallbackKey} matched ${match.key}`
+            : `not found${fallbackKeys.length > 0 ? ', nor any fallback key' : ''}`;
+      this.say(`cache: key ${this.cacheKey} ${how}`);
+    }
+    // An entry found through a fallback key is superseded by the entry this
+    // build saves under its own key: moving it in, not copying, saves the
+    // copy of node_modules (see src/build/README.md).
+    const move = match.kind === 'fallback' && cache.save;
+    const restored = entry === undefined ? 0 : new CacheStore(this.ctx.cacheDir).restore(entry, this.srcDir, { move });
     this.say(restored === 0 ? `cache: nothing to restore from ${this.ctx.cacheDir}` : `cache: restored ${plural(restored, 'file')}`);
-    this.ctx.log.line(`Restored ${restored} cached files from ${this.ctx.cacheDir}`);
+    this.ctx.log.line(`Restored ${restored} cached files from ${this.ctx.cacheDir}${entry === undefined ? '' : ` (key ${JSON.stringify(entry.key)})`}`);
   }
 
   // --- INSTALL … POST_BUILD ----------------------------------------------
@@ -406,8 +436,9 @@ class Build {
     }
 
     if (spec.cache?.save === true) {
-      const saved = saveCache(this.srcDir, spec.cache, this.ctx.cacheDir);
-      this.say(`  cache: saved ${plural(saved, 'file')} to ${this.ctx.cacheDir}`);
+      const saved = new CacheStore(this.ctx.cacheDir).save(this.srcDir, spec.cache, this.cacheKey);
+      if (saved === undefined) this.say(`  cache: key ${this.cacheKey ?? ''} has an entry already, and a keyed entry is never updated: nothing saved`);
+      else this.say(`  cache: saved ${plural(saved, 'file')} to ${this.ctx.cacheDir}`);
     }
 
     const status: PhaseStatus = failure === undefined ? 'SUCCEEDED' : 'FAILED';

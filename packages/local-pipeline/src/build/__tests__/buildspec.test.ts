@@ -78,7 +78,7 @@ cache:
       excludePaths: ['**/*.map'],
       enableSymlinks: false,
     });
-    expect(spec.cache).toEqual({ paths: ['.npm-cache/**/*'], restore: true, save: false });
+    expect(spec.cache).toEqual({ paths: ['.npm-cache/**/*'], key: undefined, fallbackKeys: [], restore: true, save: false });
   });
 
   it('when keys have no local effect, then they are accepted and listed as not emulated', () => {

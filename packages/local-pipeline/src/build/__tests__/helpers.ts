@@ -24,6 +24,13 @@ afterAll(() => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** An empty temporary directory, removed after the test file. */
+export function tempDirOf(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `rehearsal-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** A file's content, or content plus mode for executables. */
 export type FixtureFile = string | { readonly content: string; readonly mode: number };
 

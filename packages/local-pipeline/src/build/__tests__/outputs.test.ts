@@ -2,6 +2,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { CacheStore } from '../cache';
 import { BuildspecError } from '../index';
 import { build, createRepo, statuses, TEST_TIMEOUT_MS } from './helpers';
 
@@ -161,6 +162,12 @@ reports:
   });
 });
 
+/** A file of the cache's unkeyed entry (a buildspec whose cache has no key). */
+function cachedFile(cacheDir: string, file: string): string {
+  const entry = new CacheStore(cacheDir).entries().find((e) => e.key === '');
+  return path.join(entry?.dir ?? path.join(cacheDir, 'missing'), 'files', file);
+}
+
 describe('cache', () => {
   const CACHED = `version: 0.2
 phases:
@@ -180,10 +187,10 @@ cache:
     const second = await build(repo);
 
     expect(first.progress).toContain(`cache: nothing to restore from ${cacheDir}`);
-    expect(existsSync(path.join(cacheDir, '.tool-cache', 'deep', 'blob'))).toBe(true);
+    expect(existsSync(cachedFile(cacheDir, '.tool-cache/deep/blob'))).toBe(true);
     expect(second.progress).toContain('cache: restored 2 files');
     expect(readFileSync(path.join(repo.srcDir, 'restored.txt'), 'utf8')).toBe('restored\n');
-    expect(readFileSync(path.join(cacheDir, '.tool-cache', 'counter'), 'utf8')).toBe('2\n');
+    expect(readFileSync(cachedFile(cacheDir, '.tool-cache/counter'), 'utf8')).toBe('2\n');
   });
 
   it('when a cached path is also in the source, then the source file wins', async () => {
@@ -192,13 +199,15 @@ cache:
       'data/file.txt': 'from source\n',
     });
     const cacheDir = path.join(repo.workDir, '..', 'cache');
-    mkdirSync(path.join(cacheDir, 'data'), { recursive: true });
-    writeFileSync(path.join(cacheDir, 'data', 'file.txt'), 'stale cache\n');
+    const stale = path.join(repo.workDir, '..', 'stale');
+    mkdirSync(path.join(stale, 'data'), { recursive: true });
+    writeFileSync(path.join(stale, 'data', 'file.txt'), 'stale cache\n');
+    new CacheStore(cacheDir).save(stale, { paths: ['data/*'], key: undefined, fallbackKeys: [], restore: true, save: true }, undefined);
 
     await build(repo);
 
     expect(readFileSync(path.join(repo.srcDir, 'seen.txt'), 'utf8')).toBe('from source\n');
-    expect(readFileSync(path.join(cacheDir, 'data', 'file.txt'), 'utf8')).toBe('from source\n');
+    expect(readFileSync(cachedFile(cacheDir, 'data/file.txt'), 'utf8')).toBe('from source\n');
   });
 
   it('when a cache path is absolute, then the build is refused, explaining the local limitation', async () => {
