@@ -16,7 +16,7 @@ import { failedSection, type BenchContext, type Section, type SectionResult } fr
 import { renderMarkdown, type Machine } from './render';
 import { SECTIONS } from './sections';
 
-const USAGE = `usage: conveyor-bench [--only <ids>] [--reps <n>] [--out <dir>] [--render-only]
+const USAGE = `usage: npm run bench -- [--only <ids>] [--reps <n>] [--out <dir>] [--render-only]
   --only <ids>   comma-separated sections: ${SECTIONS.map((s) => s.id).join(', ')} (default: all)
   --reps <n>     repetitions per variant (default 3; minute-long variants use fewer and say so)
   --out <dir>    where to write report.md and results.json (default: <repo>/bench)
@@ -95,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     env: process.env,
     log: (line) => console.error(`[bench ${elapsed()}] ${line}`),
     tempDir: (prefix) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), `conveyor-${prefix}-`));
+      const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${prefix}-`));
       temps.push(dir);
       return dir;
     },
@@ -135,10 +135,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`conveyor-bench: ${(error as Error).message}\n${USAGE}`);
+      console.error(`bench: ${(error as Error).message}\n${USAGE}`);
       process.exit(2);
     }
-    console.error(`conveyor-bench: ${(error as Error).message}`);
+    console.error(`bench: ${(error as Error).message}`);
     process.exit(1);
   },
 );

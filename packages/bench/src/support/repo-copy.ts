@@ -41,14 +41,16 @@ export interface RepoCopy {
 }
 
 /**
- * The arguments of buildspec.yml's `npm ci` command with its npm cache moved
+ * The arguments of buildspec.yml's `npm ci` command (a line of its own, also
+ * inside a block) with its npm cache moved
  * to `cacheDir`, so the bench installs exactly as CodeBuild does and follows
  * the buildspec when its flags change. `--no-audit --no-fund` are added if the
  * buildspec lacks them (the audit is a step of its own).
  */
 export function npmCiArgs(buildspec: Buildspec, cacheDir: string): string[] {
-  const commands = PHASE_NAMES.flatMap((phase) => buildspec.phases[phase]?.commands ?? []);
-  const line = commands.find((command) => /^\s*npm\s+ci(\s|$)/.test(command));
+  // A command may be a block (`if node_modules is ready; then ...; else npm ci ...; fi`): its own line counts.
+  const lines = PHASE_NAMES.flatMap((phase) => buildspec.phases[phase]?.commands ?? []).flatMap((command) => command.split('\n'));
+  const line = lines.find((command) => /^\s*npm\s+ci(\s|$)/.test(command));
   if (line === undefined) throw new Error('buildspec.yml runs no `npm ci` command: the bench installs the way the build does and cannot guess how');
   if (/["'`$;&|<>\\]/.test(line)) throw new Error(`buildspec.yml's install command "${line.trim()}" uses shell syntax; the bench only reads a plain \`npm ci <flags>\``);
   const words = line.trim().split(/\s+/).slice(2);
@@ -100,7 +102,7 @@ function makeCopy(ctx: BenchContext): RepoCopy {
   const git = (args: readonly string[]) => execFileSync('git', args, { cwd: root, env: env(), stdio: 'ignore', timeout: 60_000 });
   git(['init', '--quiet']);
   git(['add', '--all']);
-  git(['-c', 'user.name=conveyor-bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', 'bench: copy of the working tree']);
+  git(['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', 'bench: copy of the working tree']);
   ctx.log(`copied the working tree (${files} files, committed once) to ${root}`);
 
   let installed = false;
