@@ -1,11 +1,31 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { SecureBucket } from '../secure-bucket';
+
+/**
+ * The key prefix under which CodePipeline stores every execution's copy of
+ * one artifact: `<pipeline name, first 20 characters>/<artifact name, first
+ * 10 characters>/`, followed by a random object name per execution. Two
+ * artifacts whose names share their first 10 characters share a prefix.
+ */
+export function pipelineArtifactPrefix(pipelineName: string, artifactName: string): string {
+  return `${pipelineName.slice(0, 20)}/${artifactName.slice(0, 10)}/`;
+}
+
+/** The ARN pattern of every execution's copy of `artifact` in the pipeline's bucket. */
+export function pipelineArtifactObjects(bucket: s3.IBucket, pipelineName: string, artifact: codepipeline.Artifact): string {
+  const { artifactName } = artifact;
+  if (artifactName === undefined) {
+    throw new Error(`Artifact ${artifact.toString()} has no name: name it (new codepipeline.Artifact('<Name>')) so its objects can be told apart`);
+  }
+  return bucket.arnForObjects(`${pipelineArtifactPrefix(pipelineName, artifactName)}*`);
+}
 
 export interface ArtifactStoreProps {
   /** What `cdk destroy` does with the key and the buckets. */

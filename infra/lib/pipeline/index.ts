@@ -100,6 +100,11 @@ export class DeliveryPipeline extends Construct {
       ],
     });
 
+    // Instead of the read-write on the whole bucket CDK grants a build with an output:
+    // the build reads the source and writes the bundle, and may not touch the revisions
+    // other executions left there (one may be waiting for the production approval).
+    build.grantPipelineArtifacts({ pipelineName: names.pipeline, input: source.output, output: this.bundle });
+
     const executionUrl = this.executionConsoleUrl();
     for (const stage of planDeployStages(props.targets)) {
       const action =
