@@ -35,6 +35,12 @@ describe('npmCiArgs', () => {
     expect(args).toEqual(['ci', '--prefer-offline', '--cache', '/c', '--no-audit', '--no-fund']);
   });
 
+  it('when npm ci is a line of a block, then that line is read', () => {
+    const args = npmCiArgs(buildspecWith('|\n        if [[ -d node_modules ]]; then\n          echo kept\n        else\n          npm ci --cache .npm --no-audit\n        fi'), '/c');
+
+    expect(args).toEqual(['ci', '--no-audit', '--cache', '/c', '--no-fund']);
+  });
+
   it('when the buildspec runs no npm ci, then it refuses, saying so', () => {
     expect(() => npmCiArgs(buildspecWith('npm install'), '/c')).toThrow(/runs no `npm ci` command/);
   });
