@@ -2,9 +2,11 @@
 # BeforeInstall: prepares the instance for the new revision's files.
 #
 # Runs as root on AWS (as the current user in the local rehearsal).
-# Guarantees: Node.js is installed and recent enough, the log directory exists
-# and belongs to the app user, the install root's parent exists, and the disk
-# has room for the revision. Idempotent.
+# Guarantees: Node.js is installed and recent enough; the log directory exists
+# and belongs to the app user; the install root exists, is root's, and holds
+# nothing the app user could have written (an install root from a release that
+# let the app user own it is emptied, so Install copies a clean tree); the
+# install root's own filesystem has room for the revision. Idempotent.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,18 +14,35 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly MIN_NODE_MAJOR=20
 # The unpacked revision plus headroom for logs; checked before CodeDeploy copies.
 readonly MIN_FREE_KB=$((3 * $(du -sk "${HOOK_BUNDLE_ROOT}" | cut -f1)))
+LOG_DIR="${LOG_DIR:?LOG_DIR is not set}"
 
 command -v node >/dev/null || die "node is not installed: the instance's user data installs Node.js (see infra/)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= MIN_NODE_MAJOR)) || die "node $(node --version) is too old: this service needs ${MIN_NODE_MAJOR} or newer"
 
-mkdir -p "${LOG_DIR}" "$(dirname "${INSTALL_ROOT}")"
-if [[ "$(id -u)" == 0 ]] && id "${APP_USER}" >/dev/null 2>&1; then
-  chown "${APP_USER}:" "${LOG_DIR}"
+# Both paths sit in root-owned parents (/var/log, /opt), so neither can be a link the app user planted.
+[[ ! -L "${LOG_DIR}" ]] || die "${LOG_DIR} is a symbolic link: the log directory must be a directory"
+[[ ! -L "${INSTALL_ROOT}" ]] || die "${INSTALL_ROOT} is a symbolic link: the install root must be a directory"
+if [[ "$(id -u)" == 0 ]]; then
+  if id "${APP_USER:-}" >/dev/null 2>&1; then
+    install -d -o "${APP_USER}" -g "$(id -gn "${APP_USER}")" -m 0750 "${LOG_DIR}"
+  else
+    install -d -m 0755 "${LOG_DIR}"
+  fi
+  # Anything in the install root not root's, or writable by others, may have been planted by the app user.
+  if [[ -d "${INSTALL_ROOT}" ]] &&
+    [[ -n "$(find -P "${INSTALL_ROOT}" \( ! -uid 0 -o \( ! -type l -perm -0002 \) \) -print -quit)" ]]; then
+    log "${INSTALL_ROOT} holds files the app user could change: emptying it so Install copies a clean tree"
+    find -P "${INSTALL_ROOT}" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+  fi
+  install -d -o root -g root -m 0755 "${INSTALL_ROOT}"
+else
+  mkdir -p "${LOG_DIR}" "$(dirname "${INSTALL_ROOT}")"
 fi
 
-free_kb="$(df -Pk "$(dirname "${INSTALL_ROOT}")" | awk 'NR == 2 { print $4 }')"
-if ((free_kb < MIN_FREE_KB)); then
-  die "only ${free_kb} KB free under $(dirname "${INSTALL_ROOT}"); the revision needs ${MIN_FREE_KB} KB"
+# The install root may be a filesystem of its own: measure it, not its parent.
+free="$(free_kb "${INSTALL_ROOT}")"
+if ((free < MIN_FREE_KB)); then
+  die "only ${free} KB free for ${INSTALL_ROOT}; the revision needs ${MIN_FREE_KB} KB"
 fi
-log "ready to install: node $(node --version), ${free_kb} KB free, logs in ${LOG_DIR}"
+log "ready to install: node $(node --version), ${free} KB free for ${INSTALL_ROOT}, logs in ${LOG_DIR}"

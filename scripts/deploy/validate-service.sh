@@ -4,8 +4,8 @@
 # Runs as the app user, before the instance takes traffic, so it checks
 # 127.0.0.1 and not the load balancer. Succeeds only when /health answers 200
 # with status "ok" AND the commit of this bundle: the old process could still
-# be answering. Bounded retries; on failure prints the last answer and the
-# tail of the service log.
+# be answering. Bounded retries; on failure prints the tail of the service log
+# and pm2's, then the last answer, then the cause: CodeDeploy keeps the end.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,17 +42,8 @@ for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
   sleep "${INTERVAL_SECONDS}"
 done
 
-log "${URL} did not report commit ${BUNDLE_COMMIT} after ${ATTEMPTS} attempts"
+# CodeDeploy shows only the last ~2 KB of a failed script's output: context
+# first, then the last answer, and the cause on the very last line.
+show_logs
 log "last answer: ${last}"
-log_file="${LOG_DIR}/${SERVICE_NAME}.log"
-if [[ -f "${log_file}" ]]; then
-  log "last lines of ${log_file}:"
-  tail -n 30 "${log_file}" >&2
-fi
-# A worker that crashes while loading never reaches its own log; pm2's shows the restarts.
-pm2_log="${PM2_HOME:-${HOME}/.pm2}/pm2.log"
-if [[ -f "${pm2_log}" ]]; then
-  log "last lines of ${pm2_log}:"
-  tail -n 10 "${pm2_log}" >&2
-fi
-exit 1
+die "${URL} did not report commit ${BUNDLE_COMMIT} after ${ATTEMPTS} attempts"

@@ -1,6 +1,6 @@
 // Real bundles (the packaging step's own code) and real processes for the deploy tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -103,4 +103,47 @@ export function pm2Kill(bundle: string, pm2Home: string): void {
     env: { PATH: process.env.PATH ?? '', PM2_HOME: pm2Home },
     stdio: 'ignore',
   });
+}
+
+/** Whether this process may mount a tmpfs (root, and a kernel/container that allows it); if not, why. */
+export function tmpfsMountable(): { readonly ok: boolean; readonly reason: string } {
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'not running as root: mounting a tmpfs needs root' };
+  const probe = tempDir('mount-probe');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe', timeout: 10_000 });
+    execFileSync('umount', [probe], { stdio: 'pipe', timeout: 10_000 });
+    return { ok: true, reason: '' };
+  } catch (error) {
+    return { ok: false, reason: `mount -t tmpfs failed (${(error as Error).message.split('\n')[0]})` };
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** Mounts a tmpfs of `size` (e.g. `1m`) at `dir`, root's and 0755 like a real volume, and fills it when `full`. */
+export function mountTmpfs(dir: string, size: string, options: { readonly full?: boolean; readonly readOnly?: boolean } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755${options.readOnly ? ',ro' : ''}`, 'tmpfs', dir], { stdio: 'pipe', timeout: 10_000 });
+  if (options.full) {
+    // Fill it block by block until the kernel says ENOSPC: df then reports 0 KB available.
+    const fd = openSync(path.join(dir, 'filler'), 'w');
+    const block = Buffer.alloc(64 * 1024);
+    try {
+      for (;;) writeSync(fd, block);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Unmounts `dir` if it is a mount point; lazily when a process still holds it. */
+export function unmount(dir: string): void {
+  if (!readFileSync('/proc/self/mounts', 'utf8').includes(` ${dir} `)) return;
+  try {
+    execFileSync('umount', [dir], { stdio: 'pipe', timeout: 10_000 });
+  } catch {
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe', timeout: 10_000 });
+  }
 }

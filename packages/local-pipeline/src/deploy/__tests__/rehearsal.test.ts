@@ -117,11 +117,12 @@ describe('the blue/green rehearsal', () => {
     await expect(health(ports.blue)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('when a broken bundle is deployed, then ValidateService fails, the command exits non-zero and green keeps serving', async () => {
+  it('when a broken bundle is deployed, then ApplicationStart sees its workers crash-loop and fails, the command exits non-zero and green keeps serving', async () => {
     const run = await cli(['deploy', '--bundle', bundles.broken], { VALIDATE_ATTEMPTS: '4', VALIDATE_INTERVAL_SECONDS: '0.5' });
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('FAILED at ValidateService on slot blue');
+    expect(run.stderr).toContain('FAILED at ApplicationStart on slot blue');
+    expect(run.stderr).toMatch(/workers are crash-looping: \d+ restarts within 10 s of starting/);
     expect(run.stderr).toContain('traffic stays on slot green, commit rev-second');
     expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-second' });
     await expect(health(ports.blue)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
