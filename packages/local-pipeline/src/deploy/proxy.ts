@@ -23,6 +23,29 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
+/** Control bodies are one small JSON object: anything larger is refused, not buffered. */
+export const MAX_CONTROL_BODY_BYTES = 1024;
+
+/** A target from a control body, or undefined when it is not `{"slot": <name>, "port": <1-65535>}`. */
+export function parseTarget(body: string): ProxyTarget | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { slot, port } = value as Record<string, unknown>;
+  if (typeof slot !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(slot)) return undefined;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  return { slot, port };
+}
+
+/** Whether a Host header names this machine's loopback (with or without a port): the proxy steers only for local callers. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i.test(host);
+}
+
 /**
  * The local stand-in for the ALB: forwards every request to the active slot.
  *
@@ -31,7 +54,10 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
  * sends new requests to the new target while requests already forwarded to the
  * old one finish there. `PUT /__rehearsal/target` switches; `GET
  * /__rehearsal/status` reports the target and in-flight counts, so the
- * rehearsal can wait for the old slot to drain before stopping it.
+ * rehearsal can wait for the old slot to drain before stopping it. Control
+ * requests must name a loopback Host (a page in a browser cannot steer it
+ * through DNS rebinding), their bodies are bounded, and malformed ones get a
+ * 4xx: the proxy never crashes on its input.
  */
 export function createProxy(initial?: ProxyTarget): http.Server {
   let target = initial;
@@ -51,28 +77,53 @@ export function createProxy(initial?: ProxyTarget): http.Server {
     res.end(JSON.stringify(body));
   };
 
+  /** The rehearsal's steering requests: loopback callers only, bounded bodies, a 4xx for anything malformed. */
+  const control = (req: http.IncomingMessage, res: http.ServerResponse, url: string) => {
+    if (!isLoopbackHost(req.headers.host)) {
+      json(res, 403, { error: 'control requests must name a loopback Host (127.0.0.1, localhost or [::1])' });
+      req.resume();
+      return;
+    }
+    if (req.method === 'GET' && url === `${CONTROL_PREFIX}status`) {
+      json(res, 200, { target, inFlight } satisfies ProxyStatus);
+      return;
+    }
+    if (req.method !== 'PUT' || url !== `${CONTROL_PREFIX}target`) {
+      json(res, 404, { error: 'unknown control request' });
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > MAX_CONTROL_BODY_BYTES) {
+        refused = true;
+        res.setHeader('connection', 'close');
+        json(res, 413, { error: `control body over ${MAX_CONTROL_BODY_BYTES} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const next = parseTarget(Buffer.concat(chunks).toString('utf8'));
+      if (!next) {
+        json(res, 400, { error: 'expected {"slot": string, "port": whole number 1-65535}' });
+        return;
+      }
+      target = next;
+      json(res, 200, { target });
+    });
+    req.on('error', () => res.destroy());
+  };
+
   return http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith(CONTROL_PREFIX)) {
-      if (req.method === 'GET' && url === `${CONTROL_PREFIX}status`) {
-        json(res, 200, { target, inFlight } satisfies ProxyStatus);
-        return;
-      }
-      if (req.method === 'PUT' && url === `${CONTROL_PREFIX}target`) {
-        let body = '';
-        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        req.on('end', () => {
-          const next = JSON.parse(body) as ProxyTarget;
-          if (typeof next.port !== 'number' || typeof next.slot !== 'string') {
-            json(res, 400, { error: 'expected {"slot": string, "port": number}' });
-            return;
-          }
-          target = { slot: next.slot, port: next.port };
-          json(res, 200, { target });
-        });
-        return;
-      }
-      json(res, 404, { error: 'unknown control request' });
+      control(req, res, url);
       return;
     }
 
