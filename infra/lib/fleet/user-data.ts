@@ -1,4 +1,4 @@
-import { SERVICE_NAME } from '@conveyor/config';
+import { LOG_DIR, SERVICE_NAME } from '@conveyor/config';
 
 import { names } from '../names';
 
@@ -13,6 +13,14 @@ import { names } from '../names';
  * https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html
  */
 export const NODE_MAJOR = 22;
+
+/**
+ * The Ruby package the CodeDeploy agent runs on. Amazon Linux 2023 names Ruby
+ * by version (`ruby3.2`, `ruby3.4`); the agent's installer accepts only the
+ * versions it lists (aws/aws-codedeploy-agent, bin/install,
+ * `supported_ruby_versions`), and 3.4 is not among them.
+ */
+export const AGENT_RUBY_PACKAGE = 'ruby3.2';
 
 /** The user the service runs as: not root, with a home directory because pm2 keeps its state in $HOME/.pm2. */
 export const SERVICE_USER = 'app';
@@ -38,13 +46,19 @@ export function instanceBootstrapCommands(options: InstanceBootstrapOptions): st
     'set -euo pipefail',
     `echo "[${SERVICE_NAME}] bootstrap start"`,
 
-    // Node.js LTS from the distribution (see NODE_MAJOR), and Ruby for the CodeDeploy agent.
-    `dnf install -y nodejs${NODE_MAJOR} ruby`,
+    // Node.js LTS from the distribution (see NODE_MAJOR), Ruby for the CodeDeploy agent
+    // (see AGENT_RUBY_PACKAGE), and logrotate, which rotates the service's log directory
+    // (the AfterInstall hook writes its config, from the bundle's own LOG_DIR).
+    `dnf install -y nodejs${NODE_MAJOR} ${AGENT_RUBY_PACKAGE} logrotate`,
     `alternatives --set node /usr/bin/node-${NODE_MAJOR}`,
 
-    // The service user: a system account whose password is locked; it owns the install root.
+    // The service user: a system account whose password is locked. It may write only its
+    // log directory and pm2's home (in its own home directory); the install root is root's
+    // and read-only to it, so nothing it writes is ever run by root
+    // (docs/decisions/0003-service-user-writes-only-logs-and-pm2-home.md).
     `id -u ${SERVICE_USER} >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/${SERVICE_USER} --shell /bin/bash ${SERVICE_USER}`,
-    `install -d -o ${SERVICE_USER} -g ${SERVICE_USER} -m 0755 ${names.installRoot}`,
+    `install -d -o root -g root -m 0755 ${names.installRoot}`,
+    `install -d -o ${SERVICE_USER} -g ${SERVICE_USER} -m 0750 ${LOG_DIR}`,
 
     // What differs per environment and region. The hook scripts source this file and pass it to the service.
     `install -d -o root -g root -m 0755 ${envDir}`,

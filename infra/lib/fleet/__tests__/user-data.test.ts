@@ -16,14 +16,15 @@ describe('instanceBootstrapCommands', () => {
   it('when rendered, then it installs the Node.js LTS package of Amazon Linux 2023 and makes it the default node', () => {
     // Assert
     expect(NODE_MAJOR).toBe(22);
-    expect(script).toContain('dnf install -y nodejs22 ruby');
+    expect(script).toContain('dnf install -y nodejs22 ruby3.2 logrotate');
     expect(script).toContain('alternatives --set node /usr/bin/node-22');
   });
 
-  it('when rendered, then it creates the non-root app user with a home directory and the install root it owns', () => {
+  it('when rendered, then it creates the non-root app user with a home directory, its log directory, and the install root as root\'s', () => {
     // Assert
     expect(script).toMatch(/useradd --system --create-home --home-dir \/home\/app .* app$/m);
-    expect(script).toContain('install -d -o app -g app -m 0755 /opt/conveyor-api');
+    expect(script).toContain('install -d -o root -g root -m 0755 /opt/conveyor-api');
+    expect(script).toContain('install -d -o app -g app -m 0750 /var/log/conveyor-api');
   });
 
   it('when rendered, then the instance env file holds exactly APP_ENV, AWS_REGION and CONFIG_SSM_PATH', () => {
