@@ -17,7 +17,8 @@ export { createFleetHandler, type FleetHandler, type IsCompleteEvent, type IsCom
 export type { FleetDependencies } from './fleet-api';
 export type { FleetResult } from './lifecycle';
 export { buildDeploymentGroupRequest, buildUpdateDeploymentGroupRequest, deploymentGroupRequestProblems } from './requests';
-export { parseProperties, physicalResourceId, type FleetProperties } from './properties';
+export { parseProperties, type FleetProperties } from './properties';
+export { ownerIdFor } from './ownership';
 
 let handler: FleetHandler | undefined;
 

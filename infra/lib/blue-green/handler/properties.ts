@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 import { FleetError } from './errors';
 import { inRange, LIMITS, type Range } from './limits';
 
@@ -51,38 +53,165 @@ export const DEFAULT_DEPLOYMENT_CONFIG_NAME = 'CodeDeployDefault.AllAtOnce';
 const DEFAULT_HEALTH_CHECK_TYPE: HealthCheckType = 'ELB';
 
 /** Keys CloudFormation (or the CDK CustomResource) adds on its own. */
-const FRAMEWORK_KEYS = ['ServiceToken', 'ServiceTimeout'];
+type FrameworkKey = 'ServiceToken' | 'ServiceTimeout';
 
-const PROPERTY_NAMES = [
-  'ApplicationName',
-  'DeploymentGroupName',
-  'ServiceRoleArn',
-  'FleetName',
-  'FleetTagKey',
-  'LaunchTemplateId',
-  'LaunchTemplateVersion',
-  'MinSize',
-  'DesiredCapacity',
-  'MaxSize',
-  'SubnetIds',
-  'TargetGroupArn',
-  'TargetGroupName',
-  'AlarmNames',
-  'TerminationWaitMinutes',
-  'DeploymentReadyWaitMinutes',
-  'HealthCheckType',
-  'HealthCheckGracePeriodSeconds',
-  'DeploymentConfigName',
-  'NotificationTopicArn',
-] as const;
-
-type PropertyName = (typeof PROPERTY_NAMES)[number];
+type PropertyName =
+  | 'ApplicationName'
+  | 'DeploymentGroupName'
+  | 'ServiceRoleArn'
+  | 'FleetName'
+  | 'FleetTagKey'
+  | 'LaunchTemplateId'
+  | 'LaunchTemplateVersion'
+  | 'MinSize'
+  | 'DesiredCapacity'
+  | 'MaxSize'
+  | 'SubnetIds'
+  | 'TargetGroupArn'
+  | 'TargetGroupName'
+  | 'AlarmNames'
+  | 'TerminationWaitMinutes'
+  | 'DeploymentReadyWaitMinutes'
+  | 'HealthCheckType'
+  | 'HealthCheckGracePeriodSeconds'
+  | 'DeploymentConfigName'
+  | 'NotificationTopicArn';
 type Raw = Readonly<Record<string, unknown>>;
 
-/** The stable physical id: one deployment group (and its fleet) per application and name. */
-export function physicalResourceId(props: Pick<FleetProperties, 'applicationName' | 'deploymentGroupName'>): string {
-  return `${props.applicationName}:${props.deploymentGroupName}`;
+// --- zod schemas: one per kind of value, each message completing "<Property> ..." ---
+
+interface StringRule {
+  readonly maxLength?: number;
+  readonly pattern?: RegExp;
+  /** Said instead of the pattern when the value does not match. */
+  readonly expected?: string;
 }
+
+/** A non-empty string within a length and pattern; each check stops at the first failure, as one message per property reads best. */
+function text(rule: StringRule = {}) {
+  let schema = z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be a string (got ${describeValue(issue.input)})`) })
+    .refine((value) => value.trim() !== '', { error: 'must not be empty', abort: true });
+  if (rule.maxLength !== undefined) {
+    const max = rule.maxLength;
+    schema = schema.refine((value) => value.length <= max, {
+      error: (issue) => `must be at most ${max} characters (got ${String((issue.input as string).length)})`,
+      abort: true,
+    });
+  }
+  if (rule.pattern !== undefined) {
+    const pattern = rule.pattern;
+    schema = schema.refine((value) => pattern.test(value), {
+      error: (issue) => `must be ${rule.expected ?? `a value matching ${String(pattern)}`} (got ${describeValue(issue.input)})`,
+      abort: true,
+    });
+  }
+  return schema;
+}
+
+/**
+ * An integer in a range. CloudFormation sends "3"; a direct invocation (or a
+ * test) may send 3; both are accepted.
+ */
+function integer(range: Range) {
+  const bounds = range.max === Number.MAX_SAFE_INTEGER ? `of at least ${range.min}` : `from ${range.min} to ${range.max}`;
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is required' });
+      return z.NEVER;
+    }
+    const asText = typeof value === 'number' ? String(value) : value;
+    const parsed = typeof asText === 'string' && /^\s*-?\d+\s*$/.test(asText) ? Number(asText) : Number.NaN;
+    if (!inRange(parsed, range)) {
+      ctx.addIssue({ code: 'custom', message: `must be an integer ${bounds} (got ${describeValue(value)})` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+interface ListRule extends StringRule {
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly unique?: boolean;
+}
+
+/** A list of strings; each item is checked like `text`, and reported as `<Property>[<index>]`. */
+function textList(rule: ListRule) {
+  let schema = z.array(text(rule), {
+    error: (issue) => (issue.input === undefined ? 'is required' : `must be a list of strings (got ${describeValue(issue.input)})`),
+  });
+  if (rule.minItems !== undefined) schema = schema.min(rule.minItems, { error: `must hold at least ${rule.minItems} item(s)` });
+  if (rule.maxItems !== undefined) {
+    const max = rule.maxItems;
+    schema = schema.max(max, { error: (issue) => `must hold at most ${max} items (got ${String((issue.input as unknown[]).length)})` });
+  }
+  if (rule.unique) return schema.refine((items) => new Set(items).size === items.length, { error: 'must not repeat an item' });
+  return schema;
+}
+
+const AUTO_SCALING_NAME = {
+  maxLength: LIMITS.autoScalingGroupNameLength,
+  // CodeDeploy names its copies CodeDeploy_<deployment group>_<deployment id>; a fleet
+  // named like that would be mistaken for a copy of another deployment group.
+  pattern: /^(?!CodeDeploy_)/,
+  expected: 'an Auto Scaling group name that does not start with "CodeDeploy_"',
+};
+const TAG_KEY = {
+  maxLength: LIMITS.tagKeyLength,
+  pattern: /^(?!aws:)/i,
+  expected: 'a tag key that does not start with the reserved "aws:" prefix',
+};
+
+/** Create and Update: every property, unknown keys refused (a misspelt key would otherwise be ignored silently). */
+const propertiesSchema = z
+  .object({
+    ServiceToken: z.unknown().optional(),
+    ServiceTimeout: z.unknown().optional(),
+    ApplicationName: text({ maxLength: LIMITS.codeDeployNameLength }),
+    DeploymentGroupName: text({ maxLength: LIMITS.codeDeployNameLength }),
+    ServiceRoleArn: text({ pattern: /^arn:[\w-]+:iam::\d{12}:role\/.+$/, expected: 'an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)' }),
+    FleetName: text(AUTO_SCALING_NAME),
+    FleetTagKey: text(TAG_KEY),
+    LaunchTemplateId: text({ pattern: /^lt-[0-9a-f]+$/, expected: 'a launch template id (lt-...)' }),
+    LaunchTemplateVersion: text({ pattern: /^(?:[1-9]\d*|\$Latest|\$Default)$/, expected: 'a version number, "$Latest" or "$Default"' }),
+    MinSize: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    DesiredCapacity: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    MaxSize: integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    SubnetIds: textList({ pattern: /^subnet-[0-9a-f]+$/, expected: 'subnet ids (subnet-...)', minItems: 1 }),
+    TargetGroupArn: text({ pattern: /^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:targetgroup\/.+$/, expected: 'a target group ARN' }),
+    TargetGroupName: text({ maxLength: LIMITS.targetGroupNameLength }),
+    // CloudFormation may drop an empty list from the template altogether.
+    AlarmNames: textList({ maxItems: LIMITS.alarms, maxLength: LIMITS.alarmNameLength, unique: true }).default([]),
+    TerminationWaitMinutes: integer(LIMITS.terminationWaitMinutes),
+    DeploymentReadyWaitMinutes: integer(LIMITS.deploymentReadyWaitMinutes).optional(),
+    HealthCheckType: z
+      .enum(['EC2', 'ELB'], { error: (issue) => `must be one of "EC2", "ELB" (got ${describeValue(issue.input)})` })
+      .default(DEFAULT_HEALTH_CHECK_TYPE),
+    HealthCheckGracePeriodSeconds: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    DeploymentConfigName: text({ maxLength: LIMITS.codeDeployNameLength }).default(DEFAULT_DEPLOYMENT_CONFIG_NAME),
+    NotificationTopicArn: text({ pattern: /^arn:[\w-]+:sns:[\w-]+:\d{12}:.+$/, expected: 'an SNS topic ARN' }).optional(),
+  } satisfies Record<PropertyName | FrameworkKey, z.ZodType>)
+  .strict()
+  .check((ctx) => {
+    const { MinSize: min, DesiredCapacity: desired, MaxSize: max } = ctx.value;
+    if (!(min <= desired && desired <= max)) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['DesiredCapacity'],
+        input: desired,
+        message: `must lie between MinSize and MaxSize (got MinSize ${min}, DesiredCapacity ${desired}, MaxSize ${max})`,
+      });
+    }
+  });
+
+/** Delete: only the names that find the fleet, any other key tolerated. */
+const identitySchema = z.looseObject({
+  ApplicationName: text(),
+  DeploymentGroupName: text(),
+  FleetName: text(),
+  FleetTagKey: text(),
+});
 
 /**
  * Parses Create and Update properties. Every problem is reported at once, each
@@ -90,68 +219,29 @@ export function physicalResourceId(props: Pick<FleetProperties, 'applicationName
  * @throws FleetError when any property is missing or invalid.
  */
 export function parseProperties(raw: Raw): FleetProperties {
-  const reader = new Reader(raw);
-  for (const key of Object.keys(raw)) {
-    if (!FRAMEWORK_KEYS.includes(key) && !(PROPERTY_NAMES as readonly string[]).includes(key)) {
-      reader.problem(key, 'is not a property of this resource (check the spelling in the construct)');
-    }
-  }
-
-  const props: FleetProperties = {
-    applicationName: reader.string('ApplicationName', { maxLength: LIMITS.codeDeployNameLength }),
-    deploymentGroupName: reader.string('DeploymentGroupName', { maxLength: LIMITS.codeDeployNameLength }),
-    serviceRoleArn: reader.string('ServiceRoleArn', {
-      pattern: /^arn:[\w-]+:iam::\d{12}:role\/.+$/,
-      expected: 'an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)',
-    }),
-    fleetName: reader.string('FleetName', {
-      maxLength: LIMITS.autoScalingGroupNameLength,
-      // CodeDeploy names its copies CodeDeploy_<deployment group>_<deployment id>; a fleet
-      // named like that would be mistaken for a copy of another deployment group.
-      pattern: /^(?!CodeDeploy_)/,
-      expected: 'an Auto Scaling group name that does not start with "CodeDeploy_"',
-    }),
-    fleetTagKey: reader.string('FleetTagKey', {
-      maxLength: LIMITS.tagKeyLength,
-      pattern: /^(?!aws:)/i,
-      expected: 'a tag key that does not start with the reserved "aws:" prefix',
-    }),
-    launchTemplateId: reader.string('LaunchTemplateId', { pattern: /^lt-[0-9a-f]+$/, expected: 'a launch template id (lt-...)' }),
-    launchTemplateVersion: reader.string('LaunchTemplateVersion', {
-      pattern: /^(?:[1-9]\d*|\$Latest|\$Default)$/,
-      expected: 'a version number, "$Latest" or "$Default"',
-    }),
-    minSize: reader.integer('MinSize', { min: 0, max: Number.MAX_SAFE_INTEGER }),
-    desiredCapacity: reader.integer('DesiredCapacity', { min: 0, max: Number.MAX_SAFE_INTEGER }),
-    maxSize: reader.integer('MaxSize', { min: 1, max: Number.MAX_SAFE_INTEGER }),
-    subnetIds: reader.stringList('SubnetIds', { pattern: /^subnet-[0-9a-f]+$/, expected: 'subnet ids (subnet-...)', minItems: 1 }),
-    targetGroupArn: reader.string('TargetGroupArn', {
-      pattern: /^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:targetgroup\/.+$/,
-      expected: 'a target group ARN',
-    }),
-    targetGroupName: reader.string('TargetGroupName', { maxLength: LIMITS.targetGroupNameLength }),
-    alarmNames: reader.stringList('AlarmNames', { optional: true, maxItems: LIMITS.alarms, maxLength: LIMITS.alarmNameLength, unique: true }),
-    terminationWaitMinutes: reader.integer('TerminationWaitMinutes', LIMITS.terminationWaitMinutes),
-    deploymentReadyWaitMinutes: reader.optionalInteger('DeploymentReadyWaitMinutes', LIMITS.deploymentReadyWaitMinutes),
-    healthCheckType: reader.oneOf('HealthCheckType', ['EC2', 'ELB'] as const, DEFAULT_HEALTH_CHECK_TYPE),
-    healthCheckGracePeriodSeconds: reader.integer('HealthCheckGracePeriodSeconds', { min: 0, max: Number.MAX_SAFE_INTEGER }),
-    deploymentConfigName:
-      reader.optionalString('DeploymentConfigName', { maxLength: LIMITS.codeDeployNameLength }) ?? DEFAULT_DEPLOYMENT_CONFIG_NAME,
-    notificationTopicArn: reader.optionalString('NotificationTopicArn', {
-      pattern: /^arn:[\w-]+:sns:[\w-]+:\d{12}:.+$/,
-      expected: 'an SNS topic ARN',
-    }),
+  const p = parseOrThrow(propertiesSchema, raw);
+  return {
+    applicationName: p.ApplicationName,
+    deploymentGroupName: p.DeploymentGroupName,
+    serviceRoleArn: p.ServiceRoleArn,
+    fleetName: p.FleetName,
+    fleetTagKey: p.FleetTagKey,
+    launchTemplateId: p.LaunchTemplateId,
+    launchTemplateVersion: p.LaunchTemplateVersion,
+    minSize: p.MinSize,
+    desiredCapacity: p.DesiredCapacity,
+    maxSize: p.MaxSize,
+    subnetIds: p.SubnetIds,
+    targetGroupArn: p.TargetGroupArn,
+    targetGroupName: p.TargetGroupName,
+    alarmNames: p.AlarmNames,
+    terminationWaitMinutes: p.TerminationWaitMinutes,
+    deploymentReadyWaitMinutes: p.DeploymentReadyWaitMinutes,
+    healthCheckType: p.HealthCheckType,
+    healthCheckGracePeriodSeconds: p.HealthCheckGracePeriodSeconds,
+    deploymentConfigName: p.DeploymentConfigName,
+    notificationTopicArn: p.NotificationTopicArn,
   };
-
-  const sizesAreNumbers = [props.minSize, props.desiredCapacity, props.maxSize].every(Number.isInteger);
-  if (sizesAreNumbers && !(props.minSize <= props.desiredCapacity && props.desiredCapacity <= props.maxSize)) {
-    reader.problem(
-      'DesiredCapacity',
-      `must lie between MinSize and MaxSize (got MinSize ${props.minSize}, DesiredCapacity ${props.desiredCapacity}, MaxSize ${props.maxSize})`,
-    );
-  }
-  reader.throwIfAny();
-  return props;
 }
 
 /**
@@ -161,15 +251,8 @@ export function parseProperties(raw: Raw): FleetProperties {
  * @throws FleetError when a name needed to find the fleet is missing.
  */
 export function parseIdentity(raw: Raw): FleetIdentity {
-  const reader = new Reader(raw);
-  const identity: FleetIdentity = {
-    applicationName: reader.string('ApplicationName', {}),
-    deploymentGroupName: reader.string('DeploymentGroupName', {}),
-    fleetName: reader.string('FleetName', {}),
-    fleetTagKey: reader.string('FleetTagKey', {}),
-  };
-  reader.throwIfAny();
-  return identity;
+  const p = parseOrThrow(identitySchema, raw);
+  return { applicationName: p.ApplicationName, deploymentGroupName: p.DeploymentGroupName, fleetName: p.FleetName, fleetTagKey: p.FleetTagKey };
 }
 
 /** A raw scalar property as a string, or undefined; for comparing Update's old properties. */
@@ -178,128 +261,26 @@ export function rawString(raw: Raw | undefined, key: PropertyName): string | und
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
-interface StringRule {
-  readonly maxLength?: number;
-  readonly pattern?: RegExp;
-  /** Said instead of the pattern when the value does not match. */
-  readonly expected?: string;
+function parseOrThrow<T extends z.ZodType>(schema: T, raw: Raw): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${key} is not a property of this resource (check the spelling in the construct)`)
+      : [`${pathOf(issue.path)} ${issue.message}`],
+  );
+  throw new FleetError(
+    `Invalid properties for the blue/green fleet custom resource: ${problems.join('; ')}. ` +
+      'Fix them in the BlueGreen construct or the deploy config and deploy again.',
+  );
 }
 
-interface ListRule extends StringRule {
-  readonly optional?: boolean;
-  readonly minItems?: number;
-  readonly maxItems?: number;
-  readonly unique?: boolean;
-}
-
-/** Collects problems while reading, so all of them are reported together. */
-class Reader {
-  private readonly problems: string[] = [];
-
-  constructor(private readonly raw: Raw) {}
-
-  problem(key: string, text: string): void {
-    this.problems.push(`${key} ${text}`);
-  }
-
-  throwIfAny(): void {
-    if (this.problems.length > 0) {
-      throw new FleetError(
-        `Invalid properties for the blue/green fleet custom resource: ${this.problems.join('; ')}. ` +
-          'Fix them in the BlueGreen construct or the deploy config and deploy again.',
-      );
-    }
-  }
-
-  string(key: PropertyName, rule: StringRule): string {
-    const value = this.optionalString(key, rule);
-    if (value === undefined) {
-      this.problem(key, 'is required');
-      return '';
-    }
-    return value;
-  }
-
-  optionalString(key: PropertyName, rule: StringRule): string | undefined {
-    const value = this.raw[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      this.problem(key, `must be a string (got ${describeValue(value)})`);
-      return undefined;
-    }
-    return this.checkString(key, value, rule) ? value : undefined;
-  }
-
-  integer(key: PropertyName, range: Range): number {
-    const value = this.optionalInteger(key, range);
-    if (value === undefined && this.raw[key] === undefined) this.problem(key, 'is required');
-    return value ?? Number.NaN;
-  }
-
-  optionalInteger(key: PropertyName, range: Range): number | undefined {
-    const value = this.raw[key];
-    if (value === undefined) return undefined;
-    // CloudFormation sends "3"; a direct invocation (or a test) may send 3.
-    const text = typeof value === 'number' ? String(value) : value;
-    const parsed = typeof text === 'string' && /^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-    if (!inRange(parsed, range)) {
-      const bounds = range.max === Number.MAX_SAFE_INTEGER ? `of at least ${range.min}` : `from ${range.min} to ${range.max}`;
-      this.problem(key, `must be an integer ${bounds} (got ${describeValue(value)})`);
-      return undefined;
-    }
-    return parsed;
-  }
-
-  oneOf<T extends string>(key: PropertyName, allowed: readonly T[], fallback: T): T {
-    const value = this.raw[key];
-    if (value === undefined) return fallback;
-    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-    this.problem(key, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')} (got ${describeValue(value)})`);
-    return fallback;
-  }
-
-  stringList(key: PropertyName, rule: ListRule): readonly string[] {
-    const value = this.raw[key];
-    if (value === undefined) {
-      // CloudFormation may drop an empty list from the template altogether.
-      if (!rule.optional) this.problem(key, 'is required');
-      return [];
-    }
-    if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
-      this.problem(key, `must be a list of strings (got ${describeValue(value)})`);
-      return [];
-    }
-    if (rule.minItems !== undefined && value.length < rule.minItems) {
-      this.problem(key, `must hold at least ${rule.minItems} item(s)`);
-    }
-    if (rule.maxItems !== undefined && value.length > rule.maxItems) {
-      this.problem(key, `must hold at most ${rule.maxItems} items (got ${value.length})`);
-    }
-    if (rule.unique && new Set(value).size !== value.length) {
-      this.problem(key, 'must not repeat an item');
-    }
-    value.forEach((item, index) => this.checkString(`${key}[${index}]`, item, rule));
-    return value;
-  }
-
-  private checkString(key: string, value: string, rule: StringRule): boolean {
-    if (value.trim() === '') {
-      this.problem(key, 'must not be empty');
-      return false;
-    }
-    if (rule.maxLength !== undefined && value.length > rule.maxLength) {
-      this.problem(key, `must be at most ${rule.maxLength} characters (got ${value.length})`);
-      return false;
-    }
-    if (rule.pattern && !rule.pattern.test(value)) {
-      this.problem(key, `must be ${rule.expected ?? `a value matching ${String(rule.pattern)}`} (got ${describeValue(value)})`);
-      return false;
-    }
-    return true;
-  }
+/** ['SubnetIds', 1] → SubnetIds[1] */
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index > 0 ? '.' : ''}${String(part)}`)).join('');
 }
 
 function describeValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const textValue = JSON.stringify(value) ?? String(value);
+  return textValue.length > 80 ? `${textValue.slice(0, 77)}...` : textValue;
 }

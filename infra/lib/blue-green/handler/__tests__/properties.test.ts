@@ -1,5 +1,5 @@
 import { FleetError } from '../errors';
-import { parseIdentity, parseProperties, physicalResourceId } from '../properties';
+import { parseIdentity, parseProperties } from '../properties';
 import { FLEET, LT_ID, rawProperties, ROLE_ARN, TAG_KEY, TG_ARN, thrownBy } from './fixtures';
 
 describe('parseProperties', () => {
@@ -170,11 +170,5 @@ describe('parseIdentity', () => {
 
     // Assert
     expect(error.message).toContain('FleetTagKey is required');
-  });
-});
-
-describe('physicalResourceId', () => {
-  it('when given an application and a deployment group, then the id is application:group', () => {
-    expect(physicalResourceId({ applicationName: 'conveyor', deploymentGroupName: 'conveyor-prod' })).toBe('conveyor:conveyor-prod');
   });
 });
