@@ -28,6 +28,7 @@ import path from 'node:path';
 
 import { makeCopy } from './copy';
 import { matchOutput } from './match';
+import { documentedNames, EXAMPLE_CONFIG, mapNames, repositoryNames, useExampleDeployConfig } from './names';
 import { parseSteps, type BackgroundStep, type ExpectedOutput, type Step } from './markers';
 import { endProcesses, processesInside, signalGroup, sleep, startShell, stopGroup, tailOf, type ShellProcess } from './processes';
 
@@ -123,7 +124,11 @@ export function blockEnv(parentEnv: Readonly<Record<string, string | undefined>>
 
 /** Reads and parses every module before anything runs, so a marker typo fails in a second, not after minutes. */
 export function loadModules(sourceRoot: string, files: readonly string[]): WorkshopModule[] {
-  return files.map((file) => ({ file, steps: parseSteps(readFileSync(path.join(sourceRoot, file), 'utf8'), file) }));
+  // Written for the upstream names; read with this repository's (a fork's, after `npm run rename`).
+  const documented = documentedNames(sourceRoot);
+  const own = documented ? repositoryNames(sourceRoot) : undefined;
+  const read = (file: string) => readFileSync(path.join(sourceRoot, file), 'utf8');
+  return files.map((file) => ({ file, steps: parseSteps(documented && own ? mapNames(read(file), documented, own) : read(file), file) }));
 }
 
 function portOf(url: string): number {
@@ -336,6 +341,7 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
     if (!options.existingCopy) {
       const copy = makeCopy(options.sourceRoot, copyDir, { overlay: !options.committedOnly });
       say(`copy: ${copyDir} (clone at ${copy.commit.slice(0, 12)}, ${copy.overlaid} uncommitted file(s) overlaid, ${copy.deleted} deleted)`);
+      if (useExampleDeployConfig(copyDir)) say(`copy: infra/config/deploy-config.ts is the frozen example (${EXAMPLE_CONFIG}): the modules document its output`);
     } else {
       say(`copy: ${copyDir} (existing, kept as it is)`);
     }

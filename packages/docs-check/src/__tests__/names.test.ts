@@ -1,0 +1,79 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { documentedNames, mapNames, repositoryNames, useExampleDeployConfig } from '../names';
+
+const upstream = { scope: '@upstream', service: 'upstream-api' };
+const fork = { scope: '@acme', service: 'orders-api' };
+let root: string;
+
+function write(file: string, content: string): void {
+  mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+  writeFileSync(path.join(root, file), content);
+}
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'docs-check-names-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('workshop names on a fork', () => {
+  it('when a module spells the upstream scope and service, then it reads with the fork\'s, longer names included and lookalikes not', () => {
+    // Arrange
+    const module = [
+      'npm test -w @upstream/config',
+      "require(`./infra/cdk.out/upstream-api-${env}.template.json`)",
+      '/upstream-api/staging/greeting = Hello from staging',
+      '@upstream/api:start: {"service":"upstream-api"}',
+      'my-upstream-api stays',
+    ].join('\n');
+
+    // Act
+    const mapped = mapNames(module, upstream, fork);
+
+    // Assert
+    expect(mapped).toBe(
+      [
+        'npm test -w @acme/config',
+        "require(`./infra/cdk.out/orders-api-${env}.template.json`)",
+        '/orders-api/staging/greeting = Hello from staging',
+        '@acme/api:start: {"service":"orders-api"}',
+        'my-upstream-api stays',
+      ].join('\n'),
+    );
+  });
+
+  it('when the README declares the names and the repository has its own, then both are read', () => {
+    // Arrange
+    write('docs/workshop/README.md', '# Workshop\n\n<!-- workshop-names: scope=@upstream service=upstream-api -->\n');
+    write('packages/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
+    write('packages/config/src/contract.ts', "export const SERVICE_NAME = 'orders-api';\n");
+
+    // Act / Assert
+    expect(documentedNames(root)).toEqual(upstream);
+    expect(repositoryNames(root)).toEqual(fork);
+  });
+
+  it('when the README declares no names, then none are mapped', () => {
+    // Arrange
+    write('docs/workshop/README.md', '# Workshop\n');
+
+    // Assert
+    expect(documentedNames(root)).toBeUndefined();
+  });
+
+  it("when the copy has the frozen example, then its deploy config becomes that example; without it nothing changes", () => {
+    // Arrange
+    write('infra/config/deploy-config.ts', 'export const deployConfig = { region: "eu-west-1" };\n');
+
+    // Act / Assert
+    expect(useExampleDeployConfig(root)).toBe(false);
+    expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toContain('eu-west-1');
+    write('infra/test-support/example-deploy-config.ts', 'export const exampleDeployConfig = {};\n');
+    expect(useExampleDeployConfig(root)).toBe(true);
+    expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toContain(
+      "export { exampleDeployConfig as deployConfig } from '../test-support/example-deploy-config';",
+    );
+  });
+});
