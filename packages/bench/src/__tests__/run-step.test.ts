@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { lastLines, runStep } from '../support/run-step';
+import { heartbeatLine, lastLines, runStep } from '../support/run-step';
 import { alive, tempDirPerTest } from './helpers';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -62,5 +62,32 @@ describe('lastLines', () => {
     const lines = lastLines('\u001b[31m\u001b[1m>\u001b[22m\u001b[39m 301 | expect(broken)\n');
 
     expect(lines).toEqual(['> 301 | expect(broken)']);
+  });
+});
+
+describe('the heartbeat of a long step', () => {
+  it('when a step runs longer than the heartbeat, then a line says how long and what it printed last, and stops with the step', async () => {
+    const lines: string[] = [];
+
+    await runStep('slow step', 'bash', ['-c', 'echo first; sleep 1; printf "50%%\\r90%%\\n"; sleep 1.2'], {
+      cwd: process.cwd(),
+      env: { PATH: process.env['PATH'] ?? '' },
+      timeoutMs: 10_000,
+      log: (line) => lines.push(line),
+      heartbeatMs: 300,
+    });
+    const count = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    expect(lines.some((line) => /^slow step: still running after [01]s; last output: first$/.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^slow step: still running after [12]s; last output: 90%$/);
+    expect(lines).toHaveLength(count);
+  });
+
+  it.each([
+    [95_000, '', 'x: still running after 1m35s'],
+    [5_000, `${'a'.repeat(150)}\n`, `x: still running after 5s; last output: ${'a'.repeat(99)}…`],
+  ])('when %i ms passed, then the line reads as expected', (ms, output, line) => {
+    expect(heartbeatLine('x', ms, output)).toBe(line);
   });
 });

@@ -51,7 +51,7 @@ async function pipeline(ctx: BenchContext, copy: RepoCopy, label: string, cacheD
   // clean up after themselves.
   const args = ['turbo', 'run', ...PIPELINE_TASKS, '--cache-dir', cacheDir, '--env-mode=loose', '--summarize', '--output-logs=errors-only', '--continue'];
   try {
-    return await runTurbo(step, 'npx', args, { cwd: copy.root, env: copy.env({ TMPDIR: tmp }), timeoutMs: PIPELINE_TIMEOUT_MS });
+    return await runTurbo(step, 'npx', args, { cwd: copy.root, env: copy.env({ TMPDIR: tmp }), timeoutMs: PIPELINE_TIMEOUT_MS, log: ctx.log });
   } finally {
     copy.endLeftovers(step, [tmp]);
     rmSync(tmp, { recursive: true, force: true });

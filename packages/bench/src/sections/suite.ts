@@ -36,7 +36,7 @@ async function coldTest(ctx: BenchContext, copy: RepoCopy): Promise<TestSample> 
   // --continue lets every suite finish and clean up when one fails.
   const args = ['test', '--', '--cache-dir', cacheDir, '--env-mode=loose', '--summarize', '--output-logs=errors-only', '--continue'];
   try {
-    const { ms, run } = await runTurbo(step, 'npm', args, { cwd: copy.root, env: copy.env({ TMPDIR: tmp }), timeoutMs: TEST_TIMEOUT_MS });
+    const { ms, run } = await runTurbo(step, 'npm', args, { cwd: copy.root, env: copy.env({ TMPDIR: tmp }), timeoutMs: TEST_TIMEOUT_MS, log: ctx.log });
     return { ms, run, totals: junitDirTotals(reports) };
   } finally {
     copy.endLeftovers(step, [tmp]);

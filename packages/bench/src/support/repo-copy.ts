@@ -111,7 +111,7 @@ function makeCopy(ctx: BenchContext): RepoCopy {
     for (const dir of packageDirs) rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
     const logsDir = ctx.tempDir('npm-logs');
     const args = [...npmCiArgs(buildspec, cacheDir), '--timing', '--logs-dir', logsDir];
-    const run = await runStep(step, 'npm', args, { cwd: root, env: env(), timeoutMs: NPM_CI_TIMEOUT_MS });
+    const run = await runStep(step, 'npm', args, { cwd: root, env: env(), timeoutMs: NPM_CI_TIMEOUT_MS, log: ctx.log });
     installed = true;
     const phases = readNpmPhases(logsDir);
     rmSync(logsDir, { recursive: true, force: true });

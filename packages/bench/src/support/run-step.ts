@@ -6,6 +6,23 @@ export interface StepOptions {
   readonly env: Readonly<Record<string, string>>;
   /** The step, and everything it started, is killed after this long, and the step fails. */
   readonly timeoutMs: number;
+  /**
+   * Where a heartbeat goes while the step runs: every `heartbeatMs` a line
+   * saying how long it has run and the last line it printed, so a
+   * minutes-long step is never silent. @default no heartbeat
+   */
+  readonly log?: (line: string) => void;
+  /** @default 30_000 */
+  readonly heartbeatMs?: number;
+}
+
+/** The heartbeat line of a step still running: its time and the last line of its output, trimmed. */
+export function heartbeatLine(step: string, elapsedMs: number, output: string): string {
+  const total = Math.round(elapsedMs / 1000);
+  const time = total >= 60 ? `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s` : `${total}s`;
+  const last = lastLines(output.slice(-4_000), 1)[0]?.split('\r').at(-1)?.trim() ?? '';
+  const shown = last.length > 100 ? `${last.slice(0, 99)}…` : last;
+  return `${step}: still running after ${time}${shown === '' ? '' : `; last output: ${shown}`}`;
 }
 
 export interface StepRun {
@@ -73,6 +90,9 @@ export function runStep(step: string, command: string, args: readonly string[], 
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
 
+    const log = options.log;
+    const heartbeat =
+      log === undefined ? undefined : setInterval(() => log(heartbeatLine(step, performance.now() - started, output)), options.heartbeatMs ?? 30_000);
     let settled = false;
     const killGroup = () => {
       try {
@@ -84,6 +104,7 @@ export function runStep(step: string, command: string, args: readonly string[], 
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
+      clearInterval(heartbeat);
       killGroup();
       child.stdout.destroy();
       child.stderr.destroy();
@@ -94,6 +115,7 @@ export function runStep(step: string, command: string, args: readonly string[], 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(heartbeat);
       reject(new Error(`${step}: could not start ${command}: ${error.message}`));
     });
     // 'close', not 'exit': the step is done when its output ends.
@@ -101,6 +123,7 @@ export function runStep(step: string, command: string, args: readonly string[], 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(heartbeat);
       const ms = performance.now() - started;
       killGroup();
       if (code === 0) resolve({ ms, output });
