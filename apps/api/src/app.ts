@@ -1,30 +1,28 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 
 import type { BuildInfo } from './build-info';
-import { errorHandler, notFound } from './errors';
+import { AppError, errorHandler, notFound } from './errors';
 import type { Lifecycle } from './lifecycle';
 import { requestContext } from './request-context';
-import { greetingRouter } from './routes/greeting';
 import { healthHandler } from './routes/health';
+import type { RouteContext, RouteFactory } from './routes/index';
 
 export interface AppDeps {
-  /** The slice of the validated config the app uses. */
-  readonly config: {
-    readonly SERVICE_NAME: string;
-    readonly GREETING: string;
-    readonly JSON_BODY_LIMIT_BYTES: number;
-  };
+  /** The validated config. */
+  readonly config: RouteContext['config'];
   readonly healthPath: string;
   readonly buildInfo: BuildInfo;
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
   /**
-   * The service's own routes, mounted after /health and before the 404 and
-   * error handlers. @default - the example greeting endpoint
+   * Every router the app serves besides the health endpoint, in mount order:
+   * the service passes `serviceRoutes` (src/routes/index.ts), a test passes
+   * `[...serviceRoutes, extra]` or only what it tests. There is no default,
+   * so no caller drops the service's routes without saying so.
    */
-  readonly routes?: readonly Router[];
+  readonly routes: readonly RouteFactory[];
 }
 
 /**
@@ -39,6 +37,27 @@ function closeConnectionsWhileDraining(lifecycle: Lifecycle): RequestHandler {
   };
 }
 
+/**
+ * Requests no route should see, answered with the JSON error contract:
+ * - HTTP/1.1 without `Host` (RFC 9112 §3.2). Node would answer it with an
+ *   empty 400 before Express runs; the server turns that check off
+ *   (`requireHostHeader: false`) so that this answer is the one sent.
+ * - `OPTIONS`, which no route declares: 404 like any other method a path does
+ *   not serve. Express's router would otherwise answer it itself, 200
+ *   text/plain listing the methods. The service serves no browser, so it has
+ *   no CORS preflight to answer; a fork that needs one mounts its CORS
+ *   middleware before this.
+ */
+const rejectUnroutable: RequestHandler = (req, _res, next) => {
+  if (req.method === 'OPTIONS') {
+    next(new AppError('No route matches this method and path', { status: 404, code: 'not_found' }));
+  } else if (req.headers.host === undefined && req.httpVersion === '1.1') {
+    next(new AppError('An HTTP/1.1 request must carry a Host header', { status: 400, code: 'missing_host' }));
+  } else {
+    next();
+  }
+};
+
 /** Builds the Express app. It never listens: main.ts does, and tests use supertest. */
 export function createApp(deps: AppDeps): Express {
   const { config, lifecycle } = deps;
@@ -51,11 +70,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(app, deps.logger, deps.healthPath));
   app.use(closeConnectionsWhileDraining(lifecycle));
   app.use(helmet());
+  app.use(rejectUnroutable);
 
   app.get(deps.healthPath, healthHandler({ serviceName: config.SERVICE_NAME, buildInfo: deps.buildInfo, lifecycle }));
-  for (const router of deps.routes ?? [greetingRouter({ greeting: config.GREETING, jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES })]) {
-    app.use(router);
-  }
+  const context: RouteContext = { config, logger: deps.logger };
+  for (const route of deps.routes) app.use(route(context));
 
   app.use(notFound);
   app.use(errorHandler);

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export interface AppErrorOptions {
@@ -49,6 +51,21 @@ const BODY_PARSER_ERRORS: Readonly<Record<string, { status: number; code: string
   'stream.encoding.set': { status: 500, code: 'internal_error', message: 'Internal server error' },
 };
 
+/**
+ * A body that does not decode as its Content-Encoding says (bad gzip, deflate
+ * or brotli data): zlib's error, which the body parser passes on with status
+ * 400 but no `type`.
+ */
+const ZLIB_ERROR_CODE = /^(Z_|ERR_BROTLI|ERR__ERROR)/;
+
+/** The status of an error that says it is the client's fault (`http-errors` and Node's shape), else undefined. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : undefined;
+}
+
 function toResponse(error: unknown): { status: number; code: string; message: string; field?: string } {
   if (error instanceof AppError) {
     return error.expose
@@ -57,6 +74,19 @@ function toResponse(error: unknown): { status: number; code: string; message: st
   }
   const type = (error as { type?: unknown } | null)?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) return BODY_PARSER_ERRORS[type];
+  // Any other error that carries a 4xx status is the client's doing, whatever
+  // raised it: answer that status, never a 500 (a 5xx is what the rollback
+  // alarms count, so a client must not be able to cause one). Its message
+  // may quote internals, so the text is the status's standard phrase.
+  const status = clientErrorStatus(error);
+  if (status !== undefined) {
+    const code = (error as { code?: unknown }).code;
+    if (status === 400 && typeof code === 'string' && ZLIB_ERROR_CODE.test(code)) {
+      return { status, code: 'invalid_encoding', message: 'Request body does not match its Content-Encoding' };
+    }
+    const phrase = STATUS_CODES[status] ?? 'Bad Request';
+    return { status, code: phrase.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''), message: phrase };
+  }
   return { status: 500, code: 'internal_error', message: 'Internal server error' };
 }
 

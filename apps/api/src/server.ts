@@ -1,11 +1,78 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
 
-import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from '@conveyor/config';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '@conveyor/config';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 
+import { createClientErrorLog } from './client-error-log';
 import type { Lifecycle } from './lifecycle';
+
+/** The server's HTTP timeouts, in ms. */
+export interface ServerTimeouts {
+  /** Idle time before a keep-alive socket is closed. */
+  readonly keepAliveMs: number;
+  /** Time from a request's first byte to the end of its headers. */
+  readonly headersMs: number;
+  /** Time from a request's first byte to the end of its body; at least `headersMs` (Node checks). */
+  readonly requestMs: number;
+}
+
+const CONTRACT_TIMEOUTS: ServerTimeouts = {
+  keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+  headersMs: HEADERS_TIMEOUT_MS,
+  requestMs: REQUEST_TIMEOUT_MS,
+};
+
+/**
+ * How often Node checks the headers and request timeouts. Its default (30 s)
+ * lets a timed-out request live up to 30 s longer; the check only visits
+ * sockets in the middle of a request, so every second costs next to nothing.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Answers to requests Node rejects before the app sees them, by Node's error code. */
+const CLIENT_ERROR_ANSWERS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', message: 'Request headers are too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', message: 'The request was not received in time' },
+};
+const MALFORMED = { status: 400, code: 'bad_request', message: 'Malformed HTTP request' };
+
+/** The error contract's JSON, as raw HTTP/1.1 bytes for a socket no ServerResponse owns. */
+function rawJsonError(status: number, code: string, message: string, requestId: string): string {
+  const body = JSON.stringify({ error: { code, message, requestId } });
+  return (
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+/** Node's per-socket HTTP state. Private fields, the ones Node's own clientError default reads. */
+interface HttpSocketState {
+  /** The response currently attached to the socket, if any; `_headerSent` once bytes of it went out. */
+  _httpMessage?: { _headerSent?: boolean } | null;
+  /** The parser; `incoming` is the last request whose headers were parsed. */
+  parser?: { incoming?: http.IncomingMessage | null } | null;
+}
+
+/**
+ * Whether the server may still write an answer of its own on this socket.
+ * Not when the peer is gone, nor when a response is already on it: either
+ * bytes of the attached response went out, or the error is in the body of a
+ * request the app already answered (its response finished and was detached
+ * before the bad chunk arrived). A second status line there would be read by
+ * the client as the answer to its next request.
+ */
+function mayAnswer(error: NodeJS.ErrnoException, socket: Socket): boolean {
+  if (error.code === 'ECONNRESET' || !socket.writable) return false;
+  const state = socket as Socket & HttpSocketState;
+  const attached = state._httpMessage;
+  if (attached) return attached._headerSent !== true;
+  const parsing = state.parser?.incoming;
+  return !parsing || parsing.complete;
+}
 
 export interface GracefulServerOptions {
   readonly handler: RequestListener;
@@ -21,6 +88,10 @@ export interface GracefulServerOptions {
   readonly idleGraceMs?: number;
   /** Ends the process. Injected so the sequence can be driven in a test. */
   readonly exit: (code: number) => void;
+  /** @default - the contract's KEEP_ALIVE_TIMEOUT_MS, HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS */
+  readonly timeouts?: ServerTimeouts;
+  /** Rate of client-error log lines. @default - 10 per minute, then one summary line */
+  readonly clientErrorLog?: { readonly maxPerInterval?: number; readonly intervalMs?: number };
 }
 
 export interface GracefulServer {
@@ -44,35 +115,56 @@ export interface GracefulServer {
  *    sockets at once: a client that is sending its next request on such a
  *    socket at that instant gets a reset. Instead each socket's next request
  *    is answered, with `Connection: close`, so the client reconnects elsewhere.
- * 3. After a short grace (`idleGraceMs`, at most half the deadline) sockets
- *    that stayed idle are closed.
+ * 3. After a short grace (`idleGraceMs`, at most half the deadline) every
+ *    socket with no request in flight is closed, including ones that never
+ *    sent a request.
  * 4. When no request is in flight and no socket is open, exit with `exitCode`.
  *    At the deadline, exit 1 if a request is still running.
  */
 export function createGracefulServer(options: GracefulServerOptions): GracefulServer {
   const { lifecycle, logger, shutdownTimeoutMs, exit } = options;
-  const server = http.createServer(options.handler);
-  // Outlive the ALB's idle timeout (see @conveyor/config's contract for why).
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const timeouts = options.timeouts ?? CONTRACT_TIMEOUTS;
+  const server = http.createServer(
+    {
+      // Every timeout set on purpose (see @conveyor/config's contract for why these values).
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      // A request without Host is answered by the app, as JSON (see app.ts).
+      requireHostHeader: false,
+    },
+    options.handler,
+  );
+  // Outlive the ALB's idle timeout.
+  server.keepAliveTimeout = timeouts.keepAliveMs;
 
-  // A request Node cannot even parse never reaches Express: answer it with the
-  // same JSON error contract instead of Node's plain-text 400, and close.
+  const logClientError = createClientErrorLog({ logger, ...options.clientErrorLog });
+
+  // A request Node cannot even parse, or that timed out, never reaches
+  // Express: answer it with the same JSON error contract instead of Node's
+  // plain-text one (408 for a timeout, 431 for oversized headers, else 400),
+  // once, and close.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    const answer = (error.code && CLIENT_ERROR_ANSWERS[error.code]) || MALFORMED;
+    const canAnswer = mayAnswer(error, socket);
+    // A reset is a client leaving, not an attack: not worth a line.
+    if (error.code !== 'ECONNRESET') {
+      logClientError({ code: error.code ?? 'unknown', status: answer.status, answered: canAnswer, remoteAddress: socket.remoteAddress });
+    }
+    if (!canAnswer) {
       socket.destroy();
       return;
     }
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({
-      error: tooLarge
-        ? { code: 'headers_too_large', message: 'Request headers are too large' }
-        : { code: 'bad_request', message: 'Malformed HTTP request' },
-    });
-    socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawJsonError(answer.status, answer.code, answer.message, randomUUID()));
+  });
+
+  // `Expect` other than 100-continue: Node would answer an empty 417 itself.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const requestId = randomUUID();
+    logClientError({ code: 'unsupported_expectation', status: 417, answered: true, remoteAddress: req.socket.remoteAddress });
+    const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'Only the expectation 100-continue is supported', requestId } });
+    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'x-request-id': requestId, Connection: 'close' });
+    res.end(body);
   });
 
   const sockets = new Set<Socket>();
@@ -84,6 +176,7 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
     if (exited) return;
     exited = true;
     for (const timer of shuttingDown?.timers ?? []) clearTimeout(timer);
+    logClientError.flush();
     logger.info({ exitCode: code }, 'Shutdown complete');
     exit(code);
   };
@@ -129,7 +222,14 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
     shuttingDown = {
       exitCode,
       timers: [
-        setTimeout(() => server.closeIdleConnections(), idleGraceMs),
+        // Every socket with no request in flight: idle keep-alive ones, and
+        // ones that never sent a request (which Node's closeIdleConnections
+        // leaves open until the headers timeout, past the deadline).
+        setTimeout(() => {
+          const busy = new Set<Socket>();
+          for (const { req } of inFlight) busy.add(req.socket);
+          for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
+        }, idleGraceMs),
         setTimeout(() => {
           if (inFlight.size === 0) {
             finish(exitCode);

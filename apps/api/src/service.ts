@@ -2,17 +2,36 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { ConfigError, ConfigSourceError, HEALTH_PATH, SERVICE_NAME, loadConfig } from '@conveyor/config';
-import type { Router } from 'express';
+import type { Logger } from 'pino';
 
 import { createApp } from './app';
 import { readBuildInfo } from './build-info';
 import { createLifecycle } from './lifecycle';
-import { createLogger } from './logger';
+import { createLogger, stdoutDestination } from './logger';
+import { serviceRoutes, type RouteFactory } from './routes/index';
 import { createGracefulServer } from './server';
 
 export interface RunServiceOptions {
-  /** Routes to serve instead of the example ones (see AppDeps.routes). */
-  readonly routes?: readonly Router[];
+  /**
+   * Routers mounted after the service's own (`serviceRoutes`), e.g. a test's.
+   * A fork adds its routes to `serviceRoutes` instead.
+   * @default - none
+   */
+  readonly extraRoutes?: readonly RouteFactory[];
+}
+
+/**
+ * Sends process warnings (deprecations, the AWS SDK's notice about Node
+ * versions it will stop supporting, ...) through the logger as one JSON line
+ * each, instead of Node's default: several lines of plain text on stderr,
+ * which break a log that is one JSON object per line. `current` is read at
+ * each warning, so the boot logger can hand over to the configured one.
+ */
+function logProcessWarnings(current: () => Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    current().warn({ warning: { name: warning.name, ...(warning.code ? { code: warning.code } : {}) } }, warning.message);
+  });
 }
 
 /** The app's root: one level above dist/, where package.json and build-info.json are. */
@@ -24,8 +43,11 @@ const APP_ROOT = path.resolve(__dirname, '..');
  * cause and exit 1 without ever reporting ready.
  */
 export async function runService(options: RunServiceOptions = {}): Promise<void> {
+  const destination = stdoutDestination();
   // Until config is valid we only know the service name.
-  const bootLogger = createLogger({ level: 'info', service: SERVICE_NAME });
+  const bootLogger = createLogger({ level: 'info', service: SERVICE_NAME }, destination);
+  let currentLogger = bootLogger;
+  logProcessWarnings(() => currentLogger);
 
   let config;
   try {
@@ -51,9 +73,11 @@ export async function runService(options: RunServiceOptions = {}): Promise<void>
     service: config.SERVICE_NAME,
     environment: config.APP_ENV,
     version: buildInfo.version,
-  });
+  }, destination);
+  currentLogger = logger;
   const lifecycle = createLifecycle();
-  const app = createApp({ config, healthPath: HEALTH_PATH, buildInfo, logger, lifecycle, ...(options.routes ? { routes: options.routes } : {}) });
+  const routes = [...serviceRoutes, ...(options.extraRoutes ?? [])];
+  const app = createApp({ config, healthPath: HEALTH_PATH, buildInfo, logger, lifecycle, routes });
   const graceful = createGracefulServer({
     handler: app,
     lifecycle,

@@ -1,10 +1,13 @@
+import { Router } from 'express';
 import request from 'supertest';
 
-import { buildTestApp, expectNoInternals, failingRoutes, logSink } from './helpers';
-import { createLogger } from '../logger';
-import { greetingRouter } from '../routes/greeting';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
-const greeting = () => greetingRouter({ greeting: 'Hello', jsonBodyLimitBytes: 1024 });
+import { buildTestApp, expectNoInternals, failingRoutes, logSink, testConfig } from './helpers';
+import { createLogger } from '../logger';
+import { serviceRoutes } from '../routes/index';
+
+const greetingOf = (name: string) => ({ greeting: `${testConfig.GREETING}, ${name}!` });
 
 describe('GET /health', () => {
   it('when serving, then it answers 200 with the service, build and uptime', async () => {
@@ -15,7 +18,7 @@ describe('GET /health', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: 'ok',
-      service: 'conveyor-api',
+      service: testConfig.SERVICE_NAME,
       version: '1.2.3',
       commit: 'abc1234',
       uptimeSeconds: expect.any(Number) as number,
@@ -37,7 +40,7 @@ describe('GET /health', () => {
 
 describe('GET /api/greeting', () => {
   it('when a valid name is given, then the greeting word comes from config', async () => {
-    const { app } = buildTestApp({ config: { SERVICE_NAME: 'conveyor-api', GREETING: 'Howdy', JSON_BODY_LIMIT_BYTES: 1024 } });
+    const { app } = buildTestApp({ config: { ...testConfig, GREETING: 'Howdy' } });
 
     const res = await request(app).get('/api/greeting').query({ name: 'Ada' });
 
@@ -65,12 +68,12 @@ describe('GET /api/greeting', () => {
 
 describe('POST /api/greeting', () => {
   it('when the body is valid JSON, then it greets the name', async () => {
-    const { app } = buildTestApp({ routes: [greeting()] });
+    const { app } = buildTestApp();
 
     const res = await request(app).post('/api/greeting').send({ name: 'Grace' });
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ greeting: 'Hello, Grace!' });
+    expect(res.body).toEqual(greetingOf('Grace'));
   });
 
   it('when the body lacks the field, then it answers 400 naming the field', async () => {
@@ -93,6 +96,18 @@ describe('bad input', () => {
     ['an unknown route', 404, 'not_found', (app) => request(app).get('/no/such/route')],
     ['a known path with the wrong method', 404, 'not_found', (app) => request(app).delete('/api/greeting')],
     ['an invalid query', 400, 'invalid_request', (app) => request(app).get('/api/greeting?name=%00')],
+    ['OPTIONS on a known path', 404, 'not_found', (app) => request(app).options('/api/greeting')],
+    ['OPTIONS on the health path', 404, 'not_found', (app) => request(app).options('/health')],
+    ...(['gzip', 'deflate', 'br'] as const).map(
+      (encoding): (typeof cases)[number] => [
+        `a body that is not valid ${encoding}`,
+        400,
+        'invalid_encoding',
+        (app) => request(app).post('/api/greeting').set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('{"name":"Ada"}'),
+      ],
+    ),
+    ['an unknown Content-Encoding', 415, 'unsupported_encoding', (app) => request(app).post('/api/greeting').set('Content-Type', 'application/json').set('Content-Encoding', 'compress').send('{}')],
+    ['two stacked Content-Encodings', 415, 'unsupported_encoding', (app) => request(app).post('/api/greeting').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip, br').send('{}')],
   ];
 
   it.each(cases)('when the request has %s, then it answers %i %s as JSON with the request id and no internals', async (_name, status, code, send) => {
@@ -103,6 +118,53 @@ describe('bad input', () => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) as string, requestId: res.headers['x-request-id'] as string }) as object });
+    expectNoInternals(res.body);
+  });
+
+  it.each(cases)('when the request has %s, then nothing is logged at error level', async (_name, _status, _code, send) => {
+    const { app, logs } = buildTestApp();
+
+    await send(app);
+
+    expect(logs.lines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('when a body is validly %s-encoded, then it is decoded and served', async (encoding, encode) => {
+    const { app } = buildTestApp();
+
+    const res = await request(app)
+      .post('/api/greeting')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', encoding)
+      // The bytes as they are: superagent would serialize a Buffer for a JSON content type.
+      .serialize((body: string) => body)
+      .send(encode(Buffer.from('{"name":"Ada"}')));
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(greetingOf('Ada'));
+  });
+
+  it('when an error of any origin carries a 4xx status, then that status is the answer, with the standard phrase and not its message', async () => {
+    const { app } = buildTestApp({
+      routes: [
+        () => {
+          const router = Router();
+          router.get('/teapot', () => {
+            throw Object.assign(new Error('internal detail at /srv/app/dist/x.js:1'), { status: 418 });
+          });
+          return router;
+        },
+      ],
+    });
+
+    const res = await request(app).get('/teapot');
+
+    expect(res.status).toBe(418);
+    expect((res.body as { error: unknown }).error).toMatchObject({ code: 'i_m_a_teapot', message: "I'm a Teapot" });
     expectNoInternals(res.body);
   });
 });
@@ -122,7 +184,7 @@ describe('thrown errors', () => {
   ])('when a route throws (%s, NODE_ENV %s), then it answers 500 JSON with a request id and no stack or paths', async (_kind, nodeEnv, path) => {
     if (nodeEnv === 'unset') delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;
-    const { app, logs } = buildTestApp({ routes: [failingRoutes()] });
+    const { app, logs } = buildTestApp({ routes: [...serviceRoutes, () => failingRoutes()] });
 
     const res = await request(app).get(path).set('x-request-id', 'req-500');
 
@@ -184,7 +246,7 @@ describe('request ids and logging', () => {
 
   it('when the log level is info, then health checks write nothing and other requests still write their line', async () => {
     const logs = logSink();
-    const { app } = buildTestApp({ logger: createLogger({ level: 'info', service: 'conveyor-api' }, logs.stream) });
+    const { app } = buildTestApp({ logger: createLogger({ level: 'info', service: testConfig.SERVICE_NAME }, logs.stream) });
 
     await request(app).get('/health');
     await request(app).get('/api/greeting?name=Ada').set('x-request-id', 'g-1');

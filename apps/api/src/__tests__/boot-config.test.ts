@@ -7,10 +7,12 @@
 // inside that budget with one line naming the cause, never ready, never bound.
 import path from 'node:path';
 
+import { describeConfigKeys } from '@conveyor/config';
+
 import { cleanup, get, startService, type ServiceProcess } from './process';
 
 const STUB = path.join(__dirname, 'fixtures', 'ssm-stub.cjs');
-const SSM_PATH = '/conveyor-api/test/';
+const SSM_PATH = '/svc/test/';
 /** The startup budget these boots get: pm2 would give up on the process after it. */
 const BUDGET_MS = 4_000;
 /**
@@ -61,9 +63,16 @@ describe('boot with a slow or throttled Parameter Store', () => {
     const health = await get(service.port, '/health');
 
     expect(health.status).toBe(200);
+    const fromRequired = Object.fromEntries(
+      describeConfigKeys()
+        .filter((info) => info.ssmRequired)
+        .map((info) => [info.key, `SSM parameter ${SSM_PATH}${info.parameter ?? ''}`]),
+    );
     expect(service.logs.find((line) => line.msg === 'Configuration loaded')).toMatchObject({
-      sources: { GREETING: `SSM parameter ${SSM_PATH}greeting`, LOG_LEVEL: `SSM parameter ${SSM_PATH}log-level` },
+      sources: { ...fromRequired, LOG_LEVEL: `SSM parameter ${SSM_PATH}log-level` },
     });
+    // Parameter Store was read, so the SDK loaded: its notices are JSON lines, never plain text on stderr.
+    expect(service.logs.filter((line) => 'stderr' in line)).toEqual([]);
   });
 
   it('when Parameter Store throttles every call, then the service exits 1 within the budget naming throttling and the path, never ready', async () => {

@@ -1,10 +1,12 @@
 import { Writable } from 'node:stream';
 
+import { configSchema, type Config } from '@conveyor/config';
 import { Router } from 'express';
 
 import { createApp, type AppDeps } from '../app';
 import { createLifecycle } from '../lifecycle';
 import { createLogger } from '../logger';
+import { serviceRoutes } from '../routes/index';
 
 /** Collects every JSON log line the app writes. */
 export function logSink(): { stream: Writable; lines: () => Record<string, unknown>[]; text: () => string } {
@@ -24,9 +26,14 @@ export function logSink(): { stream: Writable; lines: () => Record<string, unkno
   return { stream, lines, text };
 }
 
-export const testConfig = { SERVICE_NAME: 'conveyor-api', GREETING: 'Hello', JSON_BODY_LIMIT_BYTES: 1024 };
+/**
+ * The config tests run with: the schema's defaults, and values of the tests'
+ * own where a test looks at them, so no test depends on the example's (a
+ * fork changes those).
+ */
+export const testConfig: Config = configSchema.parse({ SERVICE_NAME: 'service-under-test', GREETING: 'Ahoy', JSON_BODY_LIMIT_BYTES: '1024' });
 
-/** The app as production builds it, with a log sink and overridable deps. */
+/** The app as production builds it (the service's routes), with a log sink and overridable deps. */
 export function buildTestApp(overrides: Partial<AppDeps> = {}) {
   const logs = logSink();
   const lifecycle = createLifecycle();
@@ -34,8 +41,9 @@ export function buildTestApp(overrides: Partial<AppDeps> = {}) {
     config: testConfig,
     healthPath: '/health',
     buildInfo: { version: '1.2.3', commit: 'abc1234', builtAt: undefined },
-    logger: createLogger({ level: 'debug', service: 'conveyor-api' }, logs.stream),
+    logger: createLogger({ level: 'debug', service: testConfig.SERVICE_NAME }, logs.stream),
     lifecycle,
+    routes: serviceRoutes,
     ...overrides,
   });
   return { app, lifecycle, logs };

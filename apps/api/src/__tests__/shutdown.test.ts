@@ -35,7 +35,7 @@ describe('boot', () => {
   it('when Parameter Store is unreachable, then it exits 1 with a message naming the path, never ready', async () => {
     const closedPort = await freePort();
     service = await startService({
-      CONFIG_SSM_PATH: '/conveyor-api/test/',
+      CONFIG_SSM_PATH: '/svc/test/',
       AWS_REGION: 'eu-west-1',
       AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${closedPort}`,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -48,7 +48,7 @@ describe('boot', () => {
     expect(code).toBe(1);
     expect(service.wasReady()).toBe(false);
     const fatal = service.logs.find((line) => line.level === 60);
-    expect(String(fatal?.msg)).toMatch(/Could not read SSM Parameter Store path \/conveyor-api\/test\//);
+    expect(String(fatal?.msg)).toMatch(/Could not read SSM Parameter Store path \/svc\/test\//);
     expect(JSON.stringify(fatal)).not.toMatch(/\n\s+at /);
   });
 });
@@ -159,6 +159,40 @@ describe('graceful shutdown', () => {
     expect(service.logs.find((line) => line.msg === 'Shutdown complete')).toMatchObject({ exitCode: 0 });
     agent.destroy();
   }, 20_000);
+});
+
+describe('log output', () => {
+  it('when the service logs a burst and shuts down, then stdout is one JSON line per event, in the order logged, and stderr is empty', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    await service.ready;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    // A burst of access-log lines right before the signal, so writes are still pending when it comes.
+    const burst = Array.from({ length: 300 }, () => get(service?.port ?? 0, '/health?burst', agent).catch(() => undefined));
+
+    service.child.kill('SIGTERM');
+    await Promise.all(burst);
+    const exit = await service.exited;
+    agent.destroy();
+
+    expect(exit.code).toBe(0);
+    // startService parses every stdout line as JSON (a plain-text line fails the test there).
+    expect(service.logs.filter((line) => 'stderr' in line)).toEqual([]);
+    const order = service.logs.map((line) => line.msg).filter((msg) => msg === 'Listening' || msg === 'Shutting down' || msg === 'Shutdown complete');
+    expect(order).toEqual(['Listening', 'Shutting down', 'Shutdown complete']);
+    expect(service.logs.at(-1)).toMatchObject({ msg: 'Shutdown complete' });
+  });
+
+  it('when a process warning is emitted, then it is one JSON line at warn level, not plain text on stderr', async () => {
+    service = await startService();
+    await service.ready;
+
+    await get(service.port, '/test/warning');
+    const warning = await service.waitForLog(/first line of a test warning/);
+
+    expect(warning).toMatchObject({ level: 40, warning: { name: 'TestWarning' } });
+    expect(String(warning.msg)).toContain('third line');
+    expect(service.logs.filter((line) => 'stderr' in line)).toEqual([]);
+  });
 });
 
 /** One raw keep-alive connection, to send requests on exactly this socket. */
