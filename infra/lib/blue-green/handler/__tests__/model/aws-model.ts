@@ -107,6 +107,8 @@ export interface ModelCall {
   readonly input: Record<string, unknown>;
   /** Whether the model answered it with an error. */
   failed: boolean;
+  /** The error's name, when it failed. */
+  error?: string;
 }
 
 export interface Fault {
@@ -174,8 +176,16 @@ export class AwsModel {
   readonly deployments: ModelDeployment[] = [];
   readonly calls: ModelCall[] = [];
   readonly faults: Fault[] = [];
-  /** Groups that were deleted, in order, and whether the handler or CodeDeploy deleted them. */
-  readonly deletedGroups: { name: string; by: 'api' | 'codedeploy'; tags: Map<string, string> }[] = [];
+  /**
+   * Groups that were deleted, in order: whether the handler or CodeDeploy
+   * deleted them, their tags then, and the `context` at the time (tests set it
+   * to the resource whose event is running).
+   */
+  readonly deletedGroups: { name: string; by: 'api' | 'codedeploy'; tags: Map<string, string>; context?: string }[] = [];
+  /** Deployment groups the handler deleted, with their tags and the `context` at the time. */
+  readonly deletedDeploymentGroups: { name: string; tags: Map<string, string>; context?: string }[] = [];
+  /** Set by tests to whatever they want deletions attributed to. */
+  context: string | undefined;
   /** Whether CodeDeploy's copy carries the original's tags (undocumented; tests run both ways). */
   copiesTags = true;
   private clock = 0;
@@ -303,11 +313,15 @@ export class AwsModel {
     return `arn:${MODEL_PARTITION}:codedeploy:${MODEL_REGION}:${MODEL_ACCOUNT}:deploymentgroup:${applicationName}/${deploymentGroupName}`;
   }
 
+  private contextField(): { context?: string } {
+    return this.context === undefined ? {} : { context: this.context };
+  }
+
   private codeDeployDeletes(name: string): void {
     const group = this.liveGroup(name);
     if (!group) return;
     group.deleting = DELETE_STEPS;
-    this.deletedGroups.push({ name, by: 'codedeploy', tags: tagValues(group) });
+    this.deletedGroups.push({ name, by: 'codedeploy', tags: tagValues(group), ...this.contextField() });
   }
 
   // --- wiring ---------------------------------------------------------------
@@ -371,6 +385,7 @@ export class AwsModel {
       return Promise.resolve(run());
     } catch (error) {
       call.failed = true;
+      call.error = error instanceof Error ? error.name : 'Error';
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
@@ -444,6 +459,8 @@ export class AwsModel {
   private deleteDeploymentGroup(input: { applicationName?: string; deploymentGroupName?: string }): unknown {
     const app = this.requireApplication(input.applicationName);
     const key = dgKey(app, String(input.deploymentGroupName));
+    const dg = this.deploymentGroups.get(key);
+    if (dg) this.deletedDeploymentGroups.push({ name: key, tags: new Map(dg.tags), ...this.contextField() });
     this.deploymentGroups.delete(key);
     // A deployment of a deleted group stops where it is; its groups stay as they are.
     for (const d of this.deployments) {
@@ -562,7 +579,7 @@ export class AwsModel {
     if (!group) throw this.notFound(name);
     if (group.deleting === undefined) {
       group.deleting = DELETE_STEPS;
-      this.deletedGroups.push({ name, by: 'api', tags: tagValues(group) });
+      this.deletedGroups.push({ name, by: 'api', tags: tagValues(group), ...this.contextField() });
     }
     return {};
   }

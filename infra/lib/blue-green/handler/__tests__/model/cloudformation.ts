@@ -20,8 +20,11 @@ import type { FleetHandler } from '../../handler';
  *   one in cleanup;
  * - a failed first deployment leaves ROLLBACK_COMPLETE, which `cdk deploy`
  *   deletes before it creates the stack again;
- * - `retryEvents` delivers every event twice (the first answer counts), as an
- *   at-least-once delivery may.
+ * - `retryEvents` delivers every event a second time (the first answer
+ *   counts), as an at-least-once delivery may: after a success always, after a
+ *   failure for Update and Delete. A Create delivered again after a failed
+ *   first delivery would make a fleet CloudFormation counts as failed; the
+ *   handler cannot tell that delivery from a first one (see the README).
  */
 
 export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/fleet-stack/6c9a1e40-0f5a-11ef-9a3b-0a1b2c3d4e5f';
@@ -204,7 +207,7 @@ export class CloudFormationStack {
   /** One event through the Provider framework: onEvent, then isComplete until done. */
   async send(event: CloudFormationCustomResourceEvent): Promise<{ ok: boolean; physicalId: string; reason?: string }> {
     const first = await this.frameworkOnce(event);
-    if (this.options.retryEvents) await this.frameworkOnce(event);
+    if (this.options.retryEvents && (first.ok || event.RequestType !== 'Create')) await this.frameworkOnce(event);
     this.events.push({
       requestType: event.RequestType,
       logicalId: event.LogicalResourceId,

@@ -1,4 +1,5 @@
 import { createFleetHandler, type FleetHandler } from '../../handler';
+import { ownerIdFor } from '../../ownership';
 import { APP, DG, FLEET, rawProperties, TAG_KEY } from '../fixtures';
 import { AwsModel, type ModelGroup } from './aws-model';
 import { CloudFormationStack, type Props } from './cloudformation';
@@ -24,7 +25,7 @@ export function createWorld(options: WorldOptions = {}): World {
   model.addApplication(APP);
   const { codeDeploy, autoScaling, restore } = model.connect();
   const sleeps: number[] = [];
-  const handler = createFleetHandler({
+  const inner = createFleetHandler({
     codeDeploy,
     autoScaling,
     sleep: (ms) => {
@@ -33,6 +34,14 @@ export function createWorld(options: WorldOptions = {}): World {
     },
     ...(options.logGroupName === undefined ? {} : { logGroupName: options.logGroupName }),
   });
+  // The model attributes each deletion to the resource whose event is running.
+  const handler: FleetHandler = {
+    onEvent: (event) => {
+      model.context = event.RequestType === 'Create' ? ownerIdFor(event) : event.PhysicalResourceId;
+      return inner.onEvent(event);
+    },
+    isComplete: (event) => inner.isComplete(event),
+  };
   const stack = new CloudFormationStack(handler, () => model.advance(), { retryEvents: options.retryEvents ?? false });
   return { model, handler, stack, sleeps, restore };
 }
