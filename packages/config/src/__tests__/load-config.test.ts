@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError, ConfigSourceError, configKey, configKeys, describeConfigKeys, loadConfig, requiredParameters, type ConfigLogger } from '../index';
 
 const ssm = mockClient(SSMClient);
-const SSM_PATH = '/conveyor-api/prod/';
+const SSM_PATH = '/svc/prod/';
 const ssmEnv = { CONFIG_SSM_PATH: SSM_PATH, AWS_REGION: 'eu-west-1' };
 const noWait = { attempts: 3, baseDelayMs: 1, sleep: () => Promise.resolve() };
 
@@ -93,7 +93,7 @@ describe('loadConfig from defaults and environment', () => {
   });
 
   it('when CONFIG_SSM_PATH is not a path, then the error names it', async () => {
-    const error = await captureError(loadConfig({ env: { CONFIG_SSM_PATH: 'conveyor', AWS_REGION: 'eu-west-1' } }));
+    const error = await captureError(loadConfig({ env: { CONFIG_SSM_PATH: 'not-a-path', AWS_REGION: 'eu-west-1' } }));
 
     expect(error.message).toContain('CONFIG_SSM_PATH (environment variable CONFIG_SSM_PATH)');
   });
@@ -178,7 +178,7 @@ describe('loadConfig from SSM Parameter Store', () => {
 
     const error = await captureError(loadConfig({ env: ssmEnv, ssmClient: new SSMClient({ region: 'eu-west-1' }) }));
 
-    expect(error.message).toContain('PORT (SSM parameter /conveyor-api/prod/port)');
+    expect(error.message).toContain('PORT (SSM parameter /svc/prod/port)');
     expect(error.message).not.toContain('eighty');
   });
 
@@ -202,7 +202,7 @@ describe('loadConfig from SSM Parameter Store', () => {
     );
 
     expect(error).toBeInstanceOf(ConfigSourceError);
-    expect(error.message).toMatch(/Could not read SSM Parameter Store path \/conveyor-api\/prod\/ after 3 attempts: ThrottlingException/);
+    expect(error.message).toMatch(/Could not read SSM Parameter Store path \/svc\/prod\/ after 3 attempts: ThrottlingException/);
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(3);
   });
 
@@ -234,7 +234,7 @@ describe('loadConfig from SSM Parameter Store', () => {
 
     expect(error).toBeInstanceOf(ConfigSourceError);
     expect(error.message).toContain(
-      'Could not read SSM Parameter Store path /conveyor-api/prod/ within the startup budget (STARTUP_TIMEOUT_MS=2000): attempt 1 had not finished (0 pages read)',
+      'Could not read SSM Parameter Store path /svc/prod/ within the startup budget (STARTUP_TIMEOUT_MS=2000): attempt 1 had not finished (0 pages read)',
     );
   });
 
@@ -260,7 +260,7 @@ describe('loadConfig from SSM Parameter Store', () => {
     const config = await loadConfig({ env: { ...ssmEnv, STARTUP_TIMEOUT_MS: '5000' }, ssmClient: new SSMClient({ region: 'eu-west-1' }), logger });
 
     expect(config.STARTUP_TIMEOUT_MS).toBe(5000);
-    expect(logger.lines.join('\n')).toContain('/conveyor-api/prod/startup-timeout-ms');
+    expect(logger.lines.join('\n')).toContain('/svc/prod/startup-timeout-ms');
   });
 
   it('when a SecureString holds a secret, then no log line and no error message contains its value', async () => {
@@ -286,7 +286,7 @@ describe('loadConfig from SSM Parameter Store', () => {
     expect(error.message).toContain('PORT');
     expect(error.message).not.toContain(secret);
     expect(logger.lines.join('\n')).toContain('API_TOKEN');
-    expect(logger.lines.join('\n')).toContain('/conveyor-api/prod/unknown/api-token');
+    expect(logger.lines.join('\n')).toContain('/svc/prod/unknown/api-token');
     expect(logger.lines.join('\n')).not.toContain(secret);
   });
 });
