@@ -21,7 +21,7 @@ for file in dist/main.js build-info.json ecosystem.config.js node_modules/pm2/bi
 done
 
 if [[ "$(id -u)" == 0 ]]; then
-  offender="$(find -P "${INSTALL_ROOT}" \( ! -uid 0 -o \( ! -type l -perm -0002 \) \) -print -quit)"
+  offender="$(first_not_root_only "${INSTALL_ROOT}")"
   [[ -z "${offender}" ]] || die "${offender} is not root's, or is writable by others: the appspec permissions must leave the install root to root"
 fi
 

@@ -30,12 +30,14 @@ if [[ "$(id -u)" == 0 ]]; then
     install -d -m 0755 "${LOG_DIR}"
   fi
   # Anything in the install root not root's, or writable by others, may have been planted by the app user.
-  if [[ -d "${INSTALL_ROOT}" ]] &&
-    [[ -n "$(find -P "${INSTALL_ROOT}" \( ! -uid 0 -o \( ! -type l -perm -0002 \) \) -print -quit)" ]]; then
+  if [[ ! -d "${INSTALL_ROOT}" ]]; then
+    install -d -o root -g root -m 0755 "${INSTALL_ROOT}"
+  elif [[ -n "$(first_not_root_only "${INSTALL_ROOT}")" ]]; then
     log "${INSTALL_ROOT} holds files the app user could change: emptying it so Install copies a clean tree"
     find -P "${INSTALL_ROOT}" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+    chown root:root "${INSTALL_ROOT}"
+    chmod 0755 "${INSTALL_ROOT}"
   fi
-  install -d -o root -g root -m 0755 "${INSTALL_ROOT}"
 else
   mkdir -p "${LOG_DIR}" "$(dirname "${INSTALL_ROOT}")"
 fi

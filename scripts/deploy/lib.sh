@@ -100,6 +100,13 @@ free_kb() {
   df -Pk -- "${dir}" | awk 'NR == 2 { print $4 }'
 }
 
+# Prints the first entry under <dir> (itself included) that is not root's, or that
+# a non-root user could write: other-writable, or group-writable for a group
+# other than root's. Links are judged by owner only; none is followed.
+first_not_root_only() {
+  find -P "$1" \( ! -uid 0 -o \( ! -type l \( -perm -0002 -o \( ! -gid 0 -perm -0020 \) \) \) \) -print -quit
+}
+
 # pm2 ships in the bundle: no global install, no internet at deploy time.
 pm2_installed() {
   [[ -f "${APP_DIR}/node_modules/pm2/bin/pm2" ]]
