@@ -95,6 +95,8 @@ async function rehearse(copy: RepoCopy, log: (line: string) => void, step: strin
 /** Writes and commits a file in the copy, as a developer would before rehearsing. */
 function commitFile(copy: RepoCopy, file: string, change: (abs: string) => void, message: string): void {
   change(path.join(copy.root, file));
+  // Already as wanted (the committed buildspec, the first time): nothing to commit.
+  if (execFileSync('git', ['status', '--porcelain', '--', file], { cwd: copy.root, env: copy.env(), encoding: 'utf8' }).trim() === '') return;
   execFileSync('git', ['add', '--', file], { cwd: copy.root, env: copy.env(), stdio: 'ignore' });
   execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message, '--', file], {
     cwd: copy.root,
