@@ -30,6 +30,8 @@ export interface RunServiceOptions {
 function logProcessWarnings(current: () => Logger): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning: Error & { code?: string }) => {
+    // As Node's own printer does: --no-deprecation silences deprecations.
+    if (warning.name === 'DeprecationWarning' && process.noDeprecation) return;
     current().warn({ warning: { name: warning.name, ...(warning.code ? { code: warning.code } : {}) } }, warning.message);
   });
 }

@@ -15,9 +15,13 @@ describe('boot', () => {
 
     await service.ready;
     const health = await get(service.port, '/health');
+    // The fixture adds routes with extraRoutes: the service's own stay served.
+    const own = await get(service.port, '/api/greeting?name=Ada');
+    const extra = await get(service.port, '/test/slow?ms=1');
 
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', commit: 'unknown' });
+    expect([own.status, extra.status]).toEqual([200, 200]);
   });
 
   it('when a config value is invalid, then it exits 1 naming the key, never ready', async () => {
