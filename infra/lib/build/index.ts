@@ -100,6 +100,9 @@ export class ServiceBuild extends Construct {
       deleteReports: destroy,
     });
 
+    // No build may start before its permissions exist (the pipeline starts one as soon as it is created).
+    this.project.node.addDependency(this.role);
+
     // The grants CDK would have made for the project's own settings, made explicitly.
     this.logGroup.grantWrite(this.role);
     this.reportGroup.grantWrite(this.role);

@@ -3,6 +3,7 @@
 // delete what another action produced (the source zip, or a bundle waiting
 // for the production approval).
 import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnKey } from 'aws-cdk-lib/aws-kms';
@@ -82,6 +83,16 @@ describe('CodeBuild role', () => {
     // s3:ListBucket and no pipeline read access to learn the 7-character random name.
     // This test pins that limit, so a change of the scope has to revisit it.
     await expectAllowed(build, [{ description: 'overwrite a known waiting bundle', action: 's3:PutObject', resource: bundleAwaitingApproval, context: TLS }]);
+  });
+
+  it('when the stack is created, then the project (which the new pipeline starts at once) waits for the role and its policy', () => {
+    // Arrange
+    const template = Template.fromStack(pipeline);
+    const [policyId] = role.identityPolicies.map((policy) => policy.name.split('/')[1]);
+
+    // Assert
+    expect(role.identityPolicies).toHaveLength(1);
+    template.hasResource('AWS::CodeBuild::Project', { DependsOn: Match.arrayWith([policyId, logicalId(pipeline.build.role)]) });
   });
 
   it("when the app is synthesized, then the build role has no managed policy and no grant CDK made on the artifact bucket's other objects", () => {
