@@ -31,15 +31,19 @@ installed_commit="$(node -e '
   const fs = require("node:fs");
   const [appDir, file] = process.argv.slice(1);
   const fail = (why) => { console.error(why); process.exit(1); };
-  for (const p of [appDir, file]) if (fs.lstatSync(p).isSymbolicLink()) fail(`${p} is a symbolic link: refusing to follow it`);
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  const stat = fs.fstatSync(fd);
-  if (!stat.isFile() || stat.size > 65536) fail(`${file} is not a small regular file`);
-  if (process.getuid() === 0 && stat.uid !== 0) fail(`${file} is not root'"'"'s`);
-  let info;
-  try { info = JSON.parse(fs.readFileSync(fd, "utf8")); } catch { fail(`${file} is not JSON`); }
-  if (typeof info?.commit !== "string" || !/^[A-Za-z0-9_.-]+$/.test(info.commit)) fail(`${file} has no valid commit`);
-  console.log(info.commit);
+  try {
+    for (const p of [appDir, file]) if (fs.lstatSync(p).isSymbolicLink()) fail(`${p} is a symbolic link: refusing to follow it`);
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || stat.size > 65536) fail(`${file} is not a small regular file`);
+    if (process.getuid() === 0 && stat.uid !== 0) fail(`${file} is not root'"'"'s`);
+    let info;
+    try { info = JSON.parse(fs.readFileSync(fd, "utf8")); } catch { fail(`${file} is not JSON`); }
+    if (typeof info?.commit !== "string" || !/^[A-Za-z0-9_.-]+$/.test(info.commit)) fail(`${file} has no valid commit`);
+    console.log(info.commit);
+  } catch (error) {
+    fail(`${file}: ${error.code ?? error.message}`);
+  }
 ' "${APP_DIR}" "${APP_DIR}/build-info.json" </dev/null 2>&1)" || die "could not read the installed build's commit: ${installed_commit}"
 [[ "${installed_commit}" == "${BUNDLE_COMMIT}" ]] ||
   die "installed build is ${installed_commit}, expected ${BUNDLE_COMMIT}: the install did not complete"
