@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -98,7 +98,6 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
     );
-    const alarmWildcard = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const launchTemplateArn = arn('ec2', 'launch-template', launchTemplate.launchTemplateId);
     const launchedResourceArns = ['instance/*', 'volume/*', 'network-interface/*'].map((resource) => arn('ec2', resource));
     // The AMI is Amazon's (a public SSM parameter picks it), so it belongs to no account of ours.
@@ -207,11 +206,10 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
           // Auto Scaling tags each instance with its group's name (aws:autoscaling:groupName).
           conditions: { StringLike: { 'aws:ResourceTag/aws:autoscaling:groupName': [fleetName, `CodeDeploy_${deploymentGroupName}_*`] } },
         }),
-        new iam.PolicyStatement({
-          sid: 'CopyScalingAlarms',
-          actions: ['cloudwatch:PutMetricAlarm'],
-          resources: [alarmWildcard],
-        }),
+        // No cloudwatch:PutMetricAlarm (AWSCodeDeployRole has it on every alarm): CodeDeploy needs it only to
+        // copy the alarms of step or simple scaling policies, and the fleet has none. On alarm:* it would let
+        // the role rewrite the very alarms that roll a deployment back. A fork that adds such policies grants
+        // it on those alarms' names.
         new iam.PolicyStatement({
           sid: 'NotifyTheFleetTopic',
           actions: ['sns:Publish'],
@@ -352,6 +350,8 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       },
     });
 
+    restrictWaiterLogPermissions(provider);
+
     const alarmNames = props.alarms.filter((alarm) => !(props.targetHealthAlarms ?? []).includes(alarm)).map((alarm) => alarm.alarmName);
     this.resource = new CustomResource(this, 'Fleet', {
       serviceToken: provider.serviceToken,
@@ -412,12 +412,10 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       'CodeDeploy copies the fleet group into a new group named CodeDeploy_<deployment group>_<deployment id>, so the Auto Scaling ' +
         'actions are scoped to that name pattern and the first group; instances, volumes and network interfaces get ids at launch ' +
         "and are limited to launches through the fleet's launch template; Amazon's AMI ids change with each release. " +
-        describeReason +
-        ' PutMetricAlarm copies scaling-policy alarms whose names Auto Scaling generates.',
+        describeReason,
       ...refs.fleetGroupArns.filter((value) => value.includes('*')).map(resource),
       ...launchWildcards,
       resource('*'),
-      resource(Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
     );
     acknowledge(
       this.handlerPolicy,
@@ -444,8 +442,10 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
     );
     acknowledge(
       refs.provider,
-      "The Provider framework's waiter state machine delivers its logs through CloudWatch Logs' vended delivery " +
-        '(logs:CreateLogDelivery and friends), which has no resource-level permissions. X-Ray tracing is not offered by the ' +
+      "The Provider framework's waiter state machine delivers its logs through CloudWatch Logs' vended log delivery; the " +
+        "actions Step Functions documents for it (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, " +
+        'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) support no resource-level permissions. ' +
+        'CDK also grants CreateLogStream and PutLogEvents on "*", which vended delivery does not use; the construct removes them. X-Ray tracing is not offered by the ' +
         'Provider framework, and the state machine only polls isComplete every 30 s during a delete; its events are logged.',
       resource('*'),
       'AwsSolutions-SF2',
@@ -458,6 +458,49 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       );
     }
   }
+}
+
+/**
+ * The actions Step Functions documents for logging to CloudWatch Logs (vended
+ * log delivery); none of them supports resource-level permissions.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+ */
+export const VENDED_LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+] as const;
+
+/**
+ * CDK's Provider grants its waiter state machine's role the vended-delivery
+ * actions plus logs:CreateLogStream and logs:PutLogEvents, all on "*". The
+ * state machine writes only through vended delivery, so the statement is
+ * replaced by the documented actions alone. A CDK version that changes the
+ * statement fails synth here rather than granting silently.
+ */
+function restrictWaiterLogPermissions(provider: cr.Provider): void {
+  const policy = provider.node.findChild('waiter-state-machine').node.findChild('Role').node.findChild('DefaultPolicy') as iam.Policy;
+  type Statement = { Action: string | string[] };
+  // Computed at synth from the document CDK renders (statement order and merging are CDK's).
+  (policy.node.defaultChild as iam.CfnPolicy).addPropertyOverride(
+    'PolicyDocument.Statement',
+    Lazy.any({
+      produce: () => {
+        const { Statement: statements } = Stack.of(policy).resolve(policy.document) as { Statement: Statement[] };
+        const expected = [...VENDED_LOG_DELIVERY_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort();
+        const delivery = statements.filter((st) => [st.Action].flat().includes('logs:CreateLogDelivery'));
+        if (delivery.length !== 1 || JSON.stringify([delivery[0]!.Action].flat().sort()) !== JSON.stringify(expected)) {
+          throw new Error(`${provider.node.path}: the Provider's waiter log statement changed; review restrictWaiterLogPermissions`);
+        }
+        return statements.map((st) => (st === delivery[0] ? { ...st, Action: [...VENDED_LOG_DELIVERY_ACTIONS] } : st));
+      },
+    }),
+  );
 }
 
 /** A CodeDeploy ARN (`arn:…:codedeploy:<region>:<account>:<resource>:<name>`). */

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 
+import { VENDED_LOG_DELIVERY_ACTIONS } from '..';
 import { LOG_GROUP_ENV } from '../handler/log-group';
 import { fleetTestStack, type FleetTestStack } from './test-stack';
 
@@ -46,5 +47,22 @@ describe("the construct's logs", () => {
       Environment: { Variables: { [LOG_GROUP_ENV]: { Ref: handlerLogs } } },
       LoggingConfig: { LogGroup: { Ref: handlerLogs } },
     });
+  });
+});
+
+describe("the waiter state machine's log permissions", () => {
+  it('when the waiter logs through vended delivery, then its role gets the documented delivery actions and no CreateLogStream/PutLogEvents on "*"', () => {
+    // Arrange
+    const { template } = fleetTestStack();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+
+    // Assert
+    const delivery = statements.filter((st) => [st.Action].flat().includes('logs:CreateLogDelivery'));
+    expect(delivery).toHaveLength(1);
+    expect([delivery[0]!.Action].flat().sort()).toEqual([...VENDED_LOG_DELIVERY_ACTIONS].sort());
+    const wildcardWrites = statements.filter((st) => st.Resource === '*' && [st.Action].flat().some((a) => a === 'logs:PutLogEvents' || a === 'logs:CreateLogStream'));
+    expect(wildcardWrites).toEqual([]);
   });
 });

@@ -181,9 +181,9 @@ async function cleanUpAfterFailedCreate(api: FleetApi, autoScalingGroupName: str
  * - a deployment group deleted by hand, or targeting nothing alive, is made
  *   again on this fleet's newest live group (or a new first group).
  *
- * Renaming is refused: a deployment group of the new names that this resource
- * does not own, or a rename away from a deployment group it owns. The rollback
- * of a refused rename carries the old names, which it owns, and succeeds.
+ * Renaming is refused: new names that name a deployment group this resource
+ * does not own, or none at all. The rollback of a refused rename carries the
+ * old names, whose deployment group it owns, and succeeds.
  */
 export async function updateFleet(
   api: FleetApi,
@@ -206,15 +206,13 @@ export async function updateFleet(
     }
     throw foreignDeploymentGroup('Update', props, existing.owner);
   }
-  if (!existing && renamed && old.applicationName !== undefined && old.deploymentGroupName !== undefined) {
-    const oldNames = { applicationName: old.applicationName, deploymentGroupName: old.deploymentGroupName };
-    const previous = await api.getDeploymentGroup(old.applicationName, old.deploymentGroupName, arnOf(ownership, oldNames));
-    if (previous?.owner === ownership.owner) {
-      throw new FleetError(
-        `Update refused: this resource owns deployment group ${old.applicationName}/${old.deploymentGroupName}, and the new ` +
-          `properties name ${props.applicationName}/${props.deploymentGroupName}. ${renameAdvice}`,
-      );
-    }
+  if (!existing && renamed) {
+    // No call for the old names: the handler's policy names the deployment group of the properties,
+    // and CloudFormation updates the policy (to the new names) before this resource.
+    throw new FleetError(
+      `Update refused: this resource manages deployment group ${old.applicationName ?? '?'}/${old.deploymentGroupName ?? '?'}, and the new ` +
+        `properties name ${props.applicationName}/${props.deploymentGroupName}. ${renameAdvice}`,
+    );
   }
   return convergeFleet(api, props, ownership, existing, oldRaw);
 }

@@ -320,7 +320,7 @@ describe('Update', () => {
 
     // Assert
     expect(status).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect(world.stack.failureReasons()[0]).toMatch(/Update refused: this resource owns deployment group conveyor\/conveyor-prod.*put the old names back/);
+    expect(world.stack.failureReasons()[0]).toMatch(/Update refused: this resource manages deployment group conveyor\/conveyor-prod,.*put the old names back/);
     expect(world.model.deploymentGroups.has(`${APP}/conveyor-prod-v2`)).toBe(false);
     expect(servingGroups(world.model)?.map((g) => g.name)).toEqual([FLEET]);
   });
