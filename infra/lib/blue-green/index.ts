@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
-import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from '../deployment';
+import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from '../deployment/types';
 import { LOG_GROUP_ENV } from './handler/log-group';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 
