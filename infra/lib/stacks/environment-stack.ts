@@ -88,6 +88,7 @@ export class EnvironmentStack extends Stack {
       blueGreen: env.blueGreen,
       fleetName: names.fleet(env.name),
       fleetTagKey: names.fleetTagKey,
+      removalPolicy: props.removalPolicy,
     };
     // The application by its name, not as a cross-stack reference: IAM policies then hold a literal
     // (and so do their cdk-nag acknowledgements); the stack dependency keeps the deployment order.
