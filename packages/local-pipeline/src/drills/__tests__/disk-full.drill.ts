@@ -1,33 +1,22 @@
-// Reliability drill: the install root is full, or read-only, when a new
-// version is installed. Version 1 serves through the rehearsal's load
-// balancer (slot blue); the next deployment goes to slot green, whose install
-// root is a tiny tmpfs (smaller than the bundle), then a read-only one. The
-// deployment must fail at Install naming the cause (ENOSPC, EROFS), and
-// version 1 must keep serving every request meanwhile. Mounting needs root:
-// without it the drill is skipped and says why.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+// Reliability drill: full and read-only disks on the instance that receives
+// the next version. Version 1 serves through the rehearsal's load balancer
+// (slot blue); the next deployment goes to slot green, where, in turn:
+// the install root is a tmpfs too small for the bundle (BeforeInstall must
+// refuse it, measuring that filesystem and not its parent's), a read-only one
+// (Install must fail naming EROFS), and pm2's home is a full disk
+// (ApplicationStart must fail at once naming it, not wait for its event
+// timeout). Version 1 must serve every request meanwhile. Last, with TMPDIR a
+// full disk, the deployment must succeed: pm2 did start the service, and the
+// hooks judge by that. Mounting needs root: without it the drill is skipped
+// and says why.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBundle, tempDir } from '../../deploy/__tests__/fixtures';
+import { REPO_ROOT, freePort, health, makeBundle, mountTmpfs, tempDir, tmpfsMountable, unmount } from '../../deploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-
-/** Whether this process may mount a tmpfs (root, and a kernel/container that allows it); if not, why. */
-function tmpfsMountable(): { readonly ok: boolean; readonly reason: string } {
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'not running as root: mounting a tmpfs needs root' };
-  const probe = tempDir('drill-mount-probe');
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe', timeout: 10_000 });
-    execFileSync('umount', [probe], { stdio: 'pipe', timeout: 10_000 });
-    return { ok: true, reason: '' };
-  } catch (error) {
-    return { ok: false, reason: `mount -t tmpfs failed (${(error as Error).message.split('\n')[0]})` };
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 const mountable = tmpfsMountable();
 if (!mountable.ok) console.log(`disk-full drill skipped: ${mountable.reason}`);
@@ -38,27 +27,28 @@ let work: string;
 let stateDir: string;
 let bundles: { first: string; second: string };
 let ports: { proxy: number; blue: number; green: number };
-/** Slot green's install root: /opt/conveyor-api on that local instance. */
+/** Slot green's install root (/opt/conveyor-api on that local instance) and pm2's home there. */
 let greenInstallRoot: string;
+let greenPm2Home: string;
 const mounted: string[] = [];
 
-function mount(dir: string, options: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'pipe', timeout: 10_000 });
+function mount(dir: string, size: string, options: { readonly full?: boolean; readonly readOnly?: boolean } = {}): void {
+  mountTmpfs(dir, size, options);
   mounted.push(dir);
 }
 
+/** The scripts.log of the latest deployment to `slot` (the agent keeps one per deployment). */
+function latestScriptsLog(slot: string): string {
+  const root = path.join(stateDir, 'slots', slot, 'opt', 'codedeploy-agent', 'deployment-root');
+  const logs = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith(`${path.sep}scripts.log`))
+    .map((file) => path.join(root, file));
+  return logs.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1) ?? '';
+}
+
 function unmountAll(): void {
-  while (mounted.length > 0) {
-    const dir = mounted.pop() as string;
-    if (!readFileSync('/proc/self/mounts', 'utf8').includes(` ${dir} `)) continue;
-    try {
-      execFileSync('umount', [dir], { stdio: 'pipe', timeout: 10_000 });
-    } catch {
-      // Still busy (a process of a failed deployment in it): detach it now, the kernel frees it when released.
-      execFileSync('umount', ['-l', dir], { stdio: 'pipe', timeout: 10_000 });
-    }
-  }
+  // A process of a failed deployment may still hold one: unmount detaches it lazily then.
+  while (mounted.length > 0) unmount(mounted.pop() as string);
 }
 
 interface CliRun {
@@ -68,12 +58,12 @@ interface CliRun {
 }
 
 /** The rehearsal CLI as a user runs it (deploy only: the bundles are prebuilt), bounded in time. */
-function cli(args: readonly string[]): Promise<CliRun> {
+function cli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       [CLI, ...args, '--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', '1'],
-      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';
@@ -88,9 +78,9 @@ function cli(args: readonly string[]): Promise<CliRun> {
 }
 
 /** Deploys `bundle` while a keep-alive load runs through the load balancer; returns both. */
-async function deployUnderLoad(bundle: string) {
+async function deployUnderLoad(bundle: string, env: Readonly<Record<string, string>> = {}) {
   const load = startLoad({ port: ports.proxy, connections: 4, maxDurationMs: 120_000 });
-  const run = await cli(['deploy', '--bundle', bundle]);
+  const run = await cli(['deploy', '--bundle', bundle], env);
   const outcomes = await load.stop();
   return { run, outcomes, failed: outcomes.filter((o) => o.result !== 'ok') };
 }
@@ -99,6 +89,7 @@ beforeAll(async () => {
   work = tempDir('drill-disk');
   stateDir = path.join(work, 'state');
   greenInstallRoot = path.join(stateDir, 'slots', 'green', 'opt', 'conveyor-api');
+  greenPm2Home = path.join(stateDir, 'slots', 'green', 'home', 'app', '.pm2');
   ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
   if (!mountable.ok) return;
   const [first, second] = await Promise.all([makeBundle(work, 'rev-1'), makeBundle(work, 'rev-2')]);
@@ -113,16 +104,15 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describeIfMountable('a full or read-only install root during Install', () => {
-  it('when the install root is a disk too small for the bundle, then the deployment fails at Install naming ENOSPC and version 1 serves every request', async () => {
-    mount(greenInstallRoot, 'size=1m');
+describeIfMountable('full or read-only disks on the instance being deployed to', () => {
+  it('when the install root is a disk too small for the bundle, then BeforeInstall refuses it, measuring that disk, and version 1 serves every request', async () => {
+    mount(greenInstallRoot, '1m');
 
     const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('BeforeInstall    Succeeded');
-    expect(run.stderr).toContain('FAILED at Install on slot green');
-    expect(run.stderr).toMatch(/Install +Failed[^\n]*\n +Install could not copy the revision to \/opt\/conveyor-api \(appspec files destination\): ENOSPC: no space left on device, writing /);
+    expect(run.stderr).toContain('FAILED at BeforeInstall on slot green');
+    expect(run.stderr).toMatch(/ERROR: only \d+ KB free for \/[^ ]+\/slots\/green\/opt\/conveyor-api; the revision needs \d+ KB/);
     expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
     expect(outcomes.length).toBeGreaterThan(0);
@@ -131,7 +121,7 @@ describeIfMountable('a full or read-only install root during Install', () => {
 
   it('when the install root is read-only, then the deployment fails at Install naming EROFS and version 1 serves every request', async () => {
     unmountAll();
-    mount(greenInstallRoot, 'size=64m,ro');
+    mount(greenInstallRoot, '256m', { readOnly: true });
 
     const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
 
@@ -141,5 +131,34 @@ describeIfMountable('a full or read-only install root during Install', () => {
     expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
     expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
+  });
+
+  it('when pm2\'s home is a full disk, then ApplicationStart fails at once naming it (not at its event timeout) and version 1 serves every request', async () => {
+    unmountAll();
+    mount(greenPm2Home, '512k', { full: true });
+
+    const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('FAILED at ApplicationStart on slot green');
+    expect(run.stderr).toMatch(/ERROR: pm2's home \/[^ ]+\/slots\/green\/home\/app\/\.pm2 has \d+ KB free, pm2 needs 10240 KB/);
+    expect(run.stderr).not.toContain('failed to complete in');
+    expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
+    expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
+    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
+  });
+
+  it('when TMPDIR is a full disk, then the deployment still succeeds, says pm2\'s output was dropped, and version 2 serves', async () => {
+    unmountAll();
+    const tmp = path.join(work, 'full-tmp');
+    mount(tmp, '512k', { full: true });
+
+    const { run, outcomes, failed } = await deployUnderLoad(bundles.second, { TMPDIR: tmp });
+
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+    expect(run.stderr).toContain('ValidateService  Succeeded');
+    expect(readFileSync(latestScriptsLog('green'), 'utf8')).toContain('(TMPDIR) has no room: pm2 startOrReload\'s output is not shown');
+    expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
+    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-2' });
   });
 });
