@@ -12,7 +12,8 @@ import { createStacks } from '..';
  * Behaviour that must hold for every valid deploy config, checked over
  * generated ones (test-support/arbitraries.ts). Each run synthesizes a whole
  * app with cdk-nag (a few seconds), so the run count stays small; a failure
- * prints the config and fast-check's seed, and `FC_SEED=<seed>` replays it.
+ * prints the config and fast-check's seed; adding `seed` and `path` from it to the
+ * fc.assert options below replays that config.
  */
 const RUNS = 15;
 
