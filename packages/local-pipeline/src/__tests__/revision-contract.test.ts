@@ -69,8 +69,9 @@ describe('buildspec.yml', () => {
     const cache = buildspec.cache;
 
     expect(cache?.paths).toEqual(expect.arrayContaining(['.npm-cache/**/*', '.turbo/cache/**/*', 'node_modules/**/*']));
-    expect(cache?.key).toMatch(/\$\(codebuild-hash-files package-lock\.json\)/);
-    expect(cache?.fallbackKeys[0]).toMatch(/\$\(codebuild-hash-files package-lock\.json\)/);
+    // npm ci's outcome depends on the lockfile and on the install settings (allowScripts, overrides, .npmrc).
+    expect(cache?.key).toMatch(/\$\(codebuild-hash-files package-lock\.json package\.json \.npmrc\)/);
+    expect(cache?.fallbackKeys[0]).toMatch(/\$\(codebuild-hash-files package-lock\.json package\.json \.npmrc\)/);
     expect(cache?.fallbackKeys.length).toBeGreaterThanOrEqual(2);
   });
 
