@@ -192,14 +192,17 @@ read_pm2_settings() {
   }
 }
 
-# Prints the last lines of the service's log and of pm2's own (a worker that
-# crashes while loading never reaches its own log; pm2's shows the restarts).
+# Prints the last lines of pm2's own log (a worker that crashes while loading
+# never reaches its own log; pm2's shows the restarts), then of the service's:
+# the service's own words come closest to the cause, which callers print last.
 show_logs() {
-  local file
-  for file in "${LOG_DIR:-}/${SERVICE_NAME}.log" "${PM2_HOME_DIR}/pm2.log"; do
+  local file lines
+  for file in "${PM2_HOME_DIR}/pm2.log" "${LOG_DIR:-}/${SERVICE_NAME}.log"; do
     if [[ -f "${file}" ]]; then
+      lines=15
+      [[ "${file}" == "${PM2_HOME_DIR}/pm2.log" ]] && lines=8
       log "last lines of ${file}:"
-      tail -n 15 -- "${file}" | cut -c 1-400 >&2
+      tail -n "${lines}" -- "${file}" | cut -c 1-1000 >&2
     fi
   done
 }

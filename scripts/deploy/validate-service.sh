@@ -4,8 +4,8 @@
 # Runs as the app user, before the instance takes traffic, so it checks
 # 127.0.0.1 and not the load balancer. Succeeds only when /health answers 200
 # with status "ok" AND the commit of this bundle: the old process could still
-# be answering. Bounded retries; on failure prints the tail of the service log
-# and pm2's, then the last answer, then the cause: CodeDeploy keeps the end.
+# be answering. Bounded retries; on failure prints the tail of pm2's log and
+# the service's, then the last answer, then the cause: CodeDeploy keeps the end.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
