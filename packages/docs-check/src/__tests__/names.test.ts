@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { documentedNames, mapNames, repositoryNames, useExampleDeployConfig } from '../names';
+import { loadModules } from '../runner';
 
 const upstream = { scope: '@upstream', service: 'upstream-api' };
 const fork = { scope: '@acme', service: 'orders-api' };
@@ -75,5 +76,24 @@ describe('workshop names on a fork', () => {
     expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toContain(
       "export { exampleDeployConfig as deployConfig } from '../test-support/example-deploy-config';",
     );
+  });
+
+  it('when the modules are loaded in a renamed fork, then their commands and documented output carry the fork\'s names', () => {
+    // Arrange
+    write('docs/workshop/README.md', '<!-- workshop-names: scope=@upstream service=upstream-api -->\n');
+    write('packages/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
+    write('packages/config/src/contract.ts', "export const SERVICE_NAME = 'orders-api';\n");
+    write(
+      'docs/workshop/01-x.md',
+      '<!-- run -->\n```sh\nnpm test -w @upstream/config\n```\n\n<!-- output -->\n```text\n@upstream/config:test: upstream-api\n```\n',
+    );
+
+    // Act
+    const [module] = loadModules(root, ['docs/workshop/01-x.md']);
+
+    // Assert
+    expect(JSON.stringify(module?.steps)).toContain('npm test -w @acme/config');
+    expect(JSON.stringify(module?.steps)).toContain('@acme/config:test: orders-api');
+    expect(JSON.stringify(module?.steps)).not.toContain('upstream');
   });
 });
