@@ -1,12 +1,13 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import type { BlueGreenSettings, DeploymentStyle } from '../../config/schema';
 import { BlueGreenServerDeployment } from '../blue-green';
-import { acknowledge } from '../nag';
+import { acknowledge, wildcardResourceFinding } from '../nag';
 import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from './types';
 
 export type { Capacity, EnvironmentDeploymentProps, IEnvironmentDeployment } from './types';
@@ -96,7 +97,69 @@ export class InPlaceDeployment extends Construct implements IEnvironmentDeployme
       '@aws-cdk/aws-autoscaling:desiredCapacitySet',
     );
 
+    // A scoped service role instead of the managed AWSCodeDeployRole (every action of it on "*"): in place,
+    // CodeDeploy manages the group's lifecycle hooks (launch and termination), suspends and resumes its
+    // processes, registers and deregisters instances in the target group and reads alarms and health.
+    const stack = Stack.of(this);
+    const groupArn = stack.formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: `*:autoScalingGroupName/${this.autoScalingGroup.autoScalingGroupName}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const serviceRole = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+      description: `CodeDeploy in place for ${props.deploymentGroupName}: lifecycle hooks of one group, its target group`,
+    });
+    const servicePolicy = new iam.Policy(this, 'ServiceRolePolicy', {
+      roles: [serviceRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ManageTheGroupHooks',
+          actions: [
+            'autoscaling:CompleteLifecycleAction',
+            'autoscaling:DeleteLifecycleHook',
+            'autoscaling:PutLifecycleHook',
+            'autoscaling:RecordLifecycleActionHeartbeat',
+            'autoscaling:ResumeProcesses',
+            'autoscaling:SuspendProcesses',
+          ],
+          resources: [groupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DescribeGroupsInstancesAndTargets',
+          actions: [
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeLifecycleHooks',
+            'autoscaling:DescribeScalingActivities',
+            'cloudwatch:DescribeAlarms',
+            'ec2:DescribeInstanceStatus',
+            'ec2:DescribeInstances',
+            'elasticloadbalancing:DescribeLoadBalancers',
+            'elasticloadbalancing:DescribeTargetGroups',
+            'elasticloadbalancing:DescribeTargetHealth',
+            'tag:GetResources',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'MoveInstancesInTheTargetGroup',
+          actions: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'],
+          resources: [props.targetGroup.targetGroupArn],
+        }),
+      ],
+    });
+    acknowledge(
+      servicePolicy,
+      'Describe actions of Auto Scaling, EC2, Elastic Load Balancing, CloudWatch and the tagging API need "*"; the Auto Scaling ' +
+        "group's ARN holds a generated id, so it is matched by name with \"*\" for the id.",
+      wildcardResourceFinding(servicePolicy, groupArn),
+      wildcardResourceFinding(servicePolicy, '*'),
+    );
+
     const deploymentGroup = new codedeploy.ServerDeploymentGroup(this, 'DeploymentGroup', {
+      // CDK attaches AWSCodeDeployRole to any role it is given; an immutable view keeps it off.
+      role: serviceRole.withoutPolicyUpdates(),
       application: props.application,
       deploymentGroupName: props.deploymentGroupName,
       autoScalingGroups: [this.autoScalingGroup],
@@ -111,11 +174,8 @@ export class InPlaceDeployment extends Construct implements IEnvironmentDeployme
       // drains from the load balancer and stops the service gracefully.
       terminationHook: true,
     });
-    acknowledge(
-      deploymentGroup,
-      'AWSCodeDeployRole is the AWS-maintained service role policy CodeDeploy needs to manage Auto Scaling hooks and load balancer registration.',
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
-    );
+    // CodeDeploy checks its role when the deployment group is created or updated, so the policy comes first.
+    deploymentGroup.node.addDependency(servicePolicy);
 
     // The pipeline gets a reference without the Auto Scaling group: given the group, the
     // deploy action would try to grant artifact access to the group's role, which CDK
