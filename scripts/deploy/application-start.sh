@@ -19,7 +19,10 @@ pm2_installed || die "pm2 is missing from ${APP_DIR}: the install is incomplete"
 require_pm2_home_space
 mkdir -p "${LOG_DIR}"
 export NODE_ENV=production LOG_DIR SHUTDOWN_TIMEOUT_MS STARTUP_TIMEOUT_MS
-export APP_ENV="${APP_ENV:-local}"
+# Without APP_ENV the service would take itself for a laptop and boot on
+# defaults; the instance's env file (user data) always names the environment.
+[[ -n "${APP_ENV:-}" ]] || die "APP_ENV is not set: ${INSTANCE_ENV_FILE} must name the environment (user data writes it)"
+export APP_ENV
 read_pm2_settings || die "pm2's settings could not be derived from ${APP_DIR}/ecosystem.config.js"
 # A reload replaces the workers one at a time, each within listen_timeout + kill_timeout.
 readonly START_TIMEOUT_SECONDS=$((PM2_WORKERS * (PM2_LISTEN_MS + PM2_KILL_MS) / 1000 + PM2_SPAWN_MARGIN_SECONDS))

@@ -111,6 +111,16 @@ describe('settings from env files', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('when the instance env file names no APP_ENV, then ApplicationStart refuses to start the service on laptop defaults', async () => {
+    writeFileSync(instanceEnv, `PORT=${await freePort()}\n`);
+    const { APP_ENV: _appEnv, ...rest } = env;
+
+    const ran = await runHook(hook('application-start'), rest);
+
+    expect(ran.code).toBe(1);
+    expect(lastLine(ran.output)).toContain(`APP_ENV is not set: ${instanceEnv} must name the environment`);
+  });
+
   it('when the instance env file sets NODE_OPTIONS to load planted code, then root hooks ignore it and the code never runs', async () => {
     writeFileSync(instanceEnv, `${readFileSync(instanceEnv, 'utf8')}NODE_OPTIONS=--require=${planted}\n`);
 
