@@ -20,9 +20,6 @@ export interface ServiceStacks {
   readonly pipeline: PipelineStack;
 }
 
-/** The former name of {@link ServiceStacks}, kept while tests still import it. */
-export type ConveyorStacks = ServiceStacks;
-
 /**
  * Adds every stack the deploy config describes to `app`. Stack ids equal the
  * CloudFormation stack names, so `cdk deploy <service>-staging` works.

