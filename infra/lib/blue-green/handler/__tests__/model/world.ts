@@ -11,6 +11,8 @@ export interface World {
   readonly stack: CloudFormationStack;
   /** Every wait the handler asked for, in ms (none is really waited). */
   readonly sleeps: number[];
+  /** Each onEvent call: its request type, whether it succeeded, and the model calls it made ([from, to) in model.calls). */
+  readonly handled: { requestType: string; ok: boolean; from: number; to: number }[];
   restore(): void;
 }
 
@@ -35,15 +37,24 @@ export function createWorld(options: WorldOptions = {}): World {
     ...(options.logGroupName === undefined ? {} : { logGroupName: options.logGroupName }),
   });
   // The model attributes each deletion to the resource whose event is running.
+  const handled: World['handled'] = [];
   const handler: FleetHandler = {
-    onEvent: (event) => {
+    onEvent: async (event) => {
       model.context = event.RequestType === 'Create' ? ownerIdFor(event) : event.PhysicalResourceId;
-      return inner.onEvent(event);
+      const record = { requestType: event.RequestType, ok: false, from: model.calls.length, to: model.calls.length };
+      handled.push(record);
+      try {
+        const result = await inner.onEvent(event);
+        record.ok = true;
+        return result;
+      } finally {
+        record.to = model.calls.length;
+      }
     },
     isComplete: (event) => inner.isComplete(event),
   };
   const stack = new CloudFormationStack(handler, () => model.advance(), { retryEvents: options.retryEvents ?? false });
-  return { model, handler, stack, sleeps, restore };
+  return { model, handler, stack, sleeps, handled, restore };
 }
 
 /** Fleet properties as CloudFormation sends them; overrides replace single keys. */
