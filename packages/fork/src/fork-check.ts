@@ -134,8 +134,8 @@ export function findLeftovers(target: string, words: readonly string[], base = t
 /**
  * Makes a throwaway fork of `root` the way the fork guide says: clone, `npm run
  * rename` to other names, a deploy config with another source kind,
- * environment list and region; then runs install, lint, typecheck, test, synth
- * and a rehearsal there, and fails on any leftover of the old names in the
+ * environment list and region; then runs install, synth and a rehearsal there
+ * (whose build, the fork's buildspec.yml, lints, type-checks and tests it), and fails on any leftover of the old names in the
  * templates, the bundle, the build output and the logs of those steps.
  */
 export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckResult> {
@@ -176,11 +176,11 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
       commit('deploy config of the fork');
     });
     await step('npm ci', () => sh('npm', 'ci', '--no-audit', '--no-fund'));
-    await step('npm run lint', () => sh('npm', 'run', 'lint'));
-    await step('npm run typecheck', () => sh('npm', 'run', 'typecheck'));
-    await step('npm test', () => sh('npm', 'test'));
     await step('npm run synth', () => sh('npm', 'run', 'synth'));
-    await step(`npm run rehearse, /health, --stop (under flock ${rehearseLock})`, async () => {
+    // Lint, typecheck and test run inside the rehearsal: its build is the fork's
+    // own buildspec.yml (`turbo run lint typecheck test build`), so running them
+    // here as well would only run every check twice.
+    await step(`npm run rehearse (lint, typecheck, test, build, package, deploy), /health, --stop (under flock ${rehearseLock})`, async () => {
       rehearsalStarted = true;
       await sh(
         'flock',
