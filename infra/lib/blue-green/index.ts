@@ -1,25 +1,18 @@
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-
-import { ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 
 import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from '../deployment/types';
-import { LOG_GROUP_ENV } from './handler/log-group';
 import { acknowledge, wildcardResourceFinding } from '../nag';
+import { addFleetProvider } from './provider';
+
+export { VENDED_LOG_DELIVERY_ACTIONS } from './provider';
 
 /** Instances get this long after launch before failed EC2 status checks replace them (as in-place). */
 const HEALTH_CHECK_GRACE = Duration.minutes(5);
-/** How long a stack deletion waits for the fleet's Auto Scaling groups (and instances) to be gone. */
-const DELETE_TIMEOUT = Duration.minutes(30);
 /** The deployment config the deployment group uses: install on every green instance, then move all traffic. */
 const DEPLOYMENT_CONFIG = codedeploy.ServerDeploymentConfig.ALL_AT_ONCE;
 
@@ -51,7 +44,10 @@ export interface BlueGreenServerDeploymentProps extends EnvironmentDeploymentPro
  * deployment group, and a stack-owned group would be deleted by CodeDeploy
  * after the first release (docs/decisions/0001). So one custom resource owns
  * both the deployment group and the fleet's Auto Scaling groups; its handler
- * (./handler) always asks CodeDeploy which group is current.
+ * (./handler) always asks CodeDeploy which group is current. This file holds
+ * the resource side (CodeDeploy's service role, the handler's permissions, the
+ * custom resource); ./provider.ts the handler's functions and the Provider
+ * framework that serve it.
  *
  * Health checks: the fleet's first group is attached to the target group (the
  * handler does this, and CodeDeploy's copies inherit it, so an instance that a
@@ -219,17 +215,11 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       ],
     });
 
-    // --- The custom resource's handler.
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
-    const handlerRole = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Custom resource owning the blue/green fleet and deployment group ${deploymentGroupName}`,
-    });
-    handlerLogs.grantWrite(handlerRole);
-    this.handlerPolicy = new iam.Policy(this, 'HandlerPolicy', {
-      roles: [handlerRole],
-      statements: [
+    // --- The custom resource's handler and the Provider framework (./provider.ts).
+    const provider = addFleetProvider(this, {
+      deploymentGroupName,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      handlerStatements: [
         new iam.PolicyStatement({
           sid: 'OwnTheDeploymentGroup',
           actions: [
@@ -295,66 +285,12 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
         ...launchFromTemplate(),
       ],
     });
-
-    this.handler = new nodejs.NodejsFunction(this, 'Handler', {
-      entry: path.join(__dirname, 'handler', 'index.ts'),
-      handler: 'onEvent',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      role: handlerRole,
-      logGroup: handlerLogs,
-      memorySize: 256,
-      // Well above the handler's own waits: up to 3 minutes of IAM-propagation and throttling
-      // retries per event (handler/fleet-api.ts RETRY_BUDGET_MS), plus up to 75 s per busy group on Delete.
-      timeout: Duration.minutes(10),
-      environment: { [LOG_GROUP_ENV]: handlerLogs.logGroupName },
-      description: `Owns the blue/green fleet and deployment group ${deploymentGroupName}`,
-      bundling: offlineBundling(this),
-    });
-    const isCompleteHandler = new nodejs.NodejsFunction(this, 'IsCompleteHandler', {
-      entry: path.join(__dirname, 'handler', 'index.ts'),
-      handler: 'isComplete',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      role: handlerRole,
-      logGroup: handlerLogs,
-      memorySize: 256,
-      timeout: Duration.minutes(1),
-      description: `Waits until the blue/green fleet of ${deploymentGroupName} is gone after a delete`,
-      bundling: offlineBundling(this),
-    });
-
-    // The framework's own functions get roles that write only to their log group (not the managed
-    // basic execution role), and its waiter state machine logs every event, without the payloads.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
-    const [frameworkOnEventRole, frameworkCompleteAndTimeoutRole] = ['FrameworkOnEventRole', 'FrameworkWaiterRole'].map((roleId) => {
-      const role = new iam.Role(this, roleId, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      providerLogs.grantWrite(role);
-      return role;
-    }) as [iam.Role, iam.Role];
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: this.handler,
-      isCompleteHandler,
-      queryInterval: Duration.seconds(30),
-      totalTimeout: DELETE_TIMEOUT,
-      logGroup: providerLogs,
-      // The framework's default (FATAL) drops every line it logs: the events, the handler's answers, the responses.
-      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
-      frameworkOnEventRole,
-      frameworkCompleteAndTimeoutRole,
-      disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-    });
-
-    restrictWaiterLogPermissions(provider);
+    this.handler = provider.handler;
+    this.handlerPolicy = provider.handlerPolicy;
 
     const alarmNames = props.alarms.filter((alarm) => !(props.targetHealthAlarms ?? []).includes(alarm)).map((alarm) => alarm.alarmName);
     this.resource = new CustomResource(this, 'Fleet', {
-      serviceToken: provider.serviceToken,
+      serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::BlueGreenFleet',
       properties: {
         ApplicationName: applicationName,
@@ -390,16 +326,13 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       deploymentConfig: DEPLOYMENT_CONFIG,
     });
 
-    this.acknowledgeFindings({ fleetGroupArns, launchedResourceArns, imageArns, handlerRole, provider, isCompleteHandler, applicationName, stack });
+    this.acknowledgeFindings({ fleetGroupArns, launchedResourceArns, imageArns, applicationName, stack });
   }
 
   private acknowledgeFindings(refs: {
     fleetGroupArns: string[];
     launchedResourceArns: string[];
     imageArns: string[];
-    handlerRole: iam.Role;
-    provider: cr.Provider;
-    isCompleteHandler: lambda.IFunction;
     applicationName: string;
     stack: Stack;
   }): void {
@@ -428,105 +361,10 @@ export class BlueGreenServerDeployment extends Construct implements IEnvironment
       resource(codeDeployArn(refs.stack, 'deploymentgroup', `${refs.applicationName}/*`)),
       resource('*'),
     );
-    acknowledge(
-      refs.handlerRole,
-      'CDK grants the handler CreateLogStream/PutLogEvents on its own log group, whose streams are named by Lambda at run time.',
-      resource(`${(this.node.findChild('HandlerLogs') as logs.LogGroup).logGroupArn}:*`),
-    );
-    const invokedFunctions = [this.handler, refs.isCompleteHandler, ...['framework-isComplete', 'framework-onTimeout'].map((id) => refs.provider.node.findChild(id) as lambda.Function)];
-    acknowledge(
-      this,
-      "The CDK Provider framework's functions and waiter state machine may invoke every version of the functions they call " +
-        '("<function ARN>:*", as CDK grants invoke); each grant names one function of this construct.',
-      ...invokedFunctions.map((fn) => resource(`${fn.functionArn}:*`)),
-    );
-    acknowledge(
-      refs.provider,
-      "The Provider framework's waiter state machine delivers its logs through CloudWatch Logs' vended log delivery; the " +
-        "actions Step Functions documents for it (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, " +
-        'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) support no resource-level permissions. ' +
-        'CDK also grants CreateLogStream and PutLogEvents on "*", which vended delivery does not use; the construct removes them. X-Ray tracing is not offered by the ' +
-        'Provider framework, and the state machine only polls isComplete every 30 s during a delete; its events are logged.',
-      resource('*'),
-      'AwsSolutions-SF2',
-    );
-    for (const fn of [this.handler, refs.isCompleteHandler]) {
-      acknowledge(
-        fn,
-        'Node.js 22 on purpose: the runtime the service, CodeBuild and the handler tests use; AWS SDK v3 requires Node.js 22 or later. Move with them.',
-        'AwsSolutions-L1',
-      );
-    }
   }
-}
-
-/**
- * The actions Step Functions documents for logging to CloudWatch Logs (vended
- * log delivery); none of them supports resource-level permissions.
- * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
- */
-export const VENDED_LOG_DELIVERY_ACTIONS = [
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-] as const;
-
-/**
- * CDK's Provider grants its waiter state machine's role the vended-delivery
- * actions plus logs:CreateLogStream and logs:PutLogEvents, all on "*". The
- * state machine writes only through vended delivery, so the statement is
- * replaced by the documented actions alone. A CDK version that changes the
- * statement fails synth here rather than granting silently.
- */
-function restrictWaiterLogPermissions(provider: cr.Provider): void {
-  const policy = provider.node.findChild('waiter-state-machine').node.findChild('Role').node.findChild('DefaultPolicy') as iam.Policy;
-  type Statement = { Action: string | string[] };
-  // Computed at synth from the document CDK renders (statement order and merging are CDK's).
-  (policy.node.defaultChild as iam.CfnPolicy).addPropertyOverride(
-    'PolicyDocument.Statement',
-    Lazy.any({
-      produce: () => {
-        const { Statement: statements } = Stack.of(policy).resolve(policy.document) as { Statement: Statement[] };
-        const expected = [...VENDED_LOG_DELIVERY_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort();
-        const delivery = statements.filter((st) => [st.Action].flat().includes('logs:CreateLogDelivery'));
-        if (delivery.length !== 1 || JSON.stringify([delivery[0]!.Action].flat().sort()) !== JSON.stringify(expected)) {
-          throw new Error(`${provider.node.path}: the Provider's waiter log statement changed; review restrictWaiterLogPermissions`);
-        }
-        return statements.map((st) => (st === delivery[0] ? { ...st, Action: [...VENDED_LOG_DELIVERY_ACTIONS] } : st));
-      },
-    }),
-  );
 }
 
 /** A CodeDeploy ARN (`arn:…:codedeploy:<region>:<account>:<resource>:<name>`). */
 function codeDeployArn(stack: Stack, resource: string, resourceName: string): string {
   return stack.formatArn({ service: 'codedeploy', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-}
-
-/**
- * Bundles the handler with the esbuild installed as a dev dependency, never in
- * Docker: synth must work offline and on machines without a Docker engine.
- * NodejsFunction falls back to building a Docker image when it finds no local
- * esbuild, so a missing one stops synth here with the fix instead.
- * The SDK clients are bundled in, so the handler runs the versions its tests ran.
- */
-function offlineBundling(scope: Construct): nodejs.BundlingOptions {
-  try {
-    createRequire(__filename).resolve('esbuild');
-  } catch {
-    throw new Error(
-      `${scope.node.path}: esbuild is not installed. The blue/green handler is bundled locally, never in Docker: run \`npm ci\` at the repository root.`,
-    );
-  }
-  return {
-    forceDockerBundling: false,
-    bundleAwsSDK: true,
-    minify: true,
-    target: 'node22',
-  };
 }
