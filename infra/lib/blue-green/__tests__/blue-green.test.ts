@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { Stage } from 'aws-cdk-lib';
+import { Stage, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 
-import { shippedEnvironment, synthConveyor, testConfig } from '../../../test-support';
-import type { ServiceStacks } from '../../stacks';
+import { exampleDeployConfig, synthStacks, testConfig, type EnvironmentInput } from '../../../test-support';
+import { fleetTestStack, TEST_NAMES, type FleetTestStack } from './test-stack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; Metadata?: Record<string, unknown> };
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -14,8 +15,8 @@ const account = { Ref: 'AWS::AccountId' };
 const arn = (...parts: unknown[]): unknown => ({ 'Fn::Join': ['', parts] });
 // IAM policy minimization sorts the resources.
 const fleetGroupArns = [
-  arn('arn:aws:autoscaling:us-east-1:', account, ':autoScalingGroup:*:autoScalingGroupName/CodeDeploy_conveyor-api-prod_*'),
-  arn('arn:aws:autoscaling:us-east-1:', account, ':autoScalingGroup:*:autoScalingGroupName/conveyor-api-prod-fleet'),
+  arn(`arn:aws:autoscaling:${TEST_NAMES.region}:`, account, `:autoScalingGroup:*:autoScalingGroupName/CodeDeploy_${TEST_NAMES.deploymentGroup}_*`),
+  arn(`arn:aws:autoscaling:${TEST_NAMES.region}:`, account, `:autoScalingGroup:*:autoScalingGroupName/${TEST_NAMES.fleet}`),
 ];
 
 function only(template: Template, type: string): [string, Resource] {
@@ -24,10 +25,9 @@ function only(template: Template, type: string): [string, Resource] {
   return entries[0]!;
 }
 
-function logicalId(template: Template, type: string, props: Record<string, unknown>): string {
-  const ids = Object.keys(template.findResources(type, { Properties: props }));
-  if (ids.length !== 1) throw new Error(`expected exactly one ${type} matching, found ${ids.length}`);
-  return ids[0]!;
+/** The logical id of a construct's CloudFormation resource in the test stack. */
+function idOf(built: FleetTestStack, construct: IConstruct): string {
+  return built.stack.getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 /** The statements of the AWS::IAM::Policy whose logical id starts with `prefix`. */
@@ -43,66 +43,53 @@ function statement(statements: Statement[], sid: string): Statement {
   return found;
 }
 
-describe('blue/green deployment (default config: staging in place, prod blue/green)', () => {
-  let stacks: ServiceStacks;
-  let staging: Template;
-  let prod: Template;
-  let pipeline: Template;
+describe('blue/green deployment (the construct, in a stack of its own)', () => {
+  let built: FleetTestStack;
+  let template: Template;
   let fleet: [string, Resource];
 
   beforeAll(() => {
-    stacks = synthConveyor();
-    [staging, prod] = stacks.environments.map((stack) => Template.fromStack(stack)) as [Template, Template];
-    pipeline = Template.fromStack(stacks.pipeline);
-    fleet = only(prod, 'Custom::BlueGreenFleet');
+    built = fleetTestStack();
+    template = built.template;
+    fleet = only(template, 'Custom::BlueGreenFleet');
   });
 
   describe('who owns the fleet', () => {
-    it('when prod is blue/green, then a custom resource owns its fleet and deployment group, and the stack owns neither', () => {
+    it('when the construct is used, then a custom resource owns the fleet and deployment group, and the stack owns neither', () => {
       // Assert
-      prod.resourceCountIs('Custom::BlueGreenFleet', 1);
-      prod.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
-      prod.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
-    });
-
-    it('when staging is in place, then the stack owns its Auto Scaling group and deployment group, and has no custom resource', () => {
-      // Assert
-      staging.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
-      staging.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 1);
-      staging.resourceCountIs('Custom::BlueGreenFleet', 0);
-      expect(staging.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') } })).toEqual({});
+      template.resourceCountIs('Custom::BlueGreenFleet', 1);
+      template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
+      template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
     });
   });
 
   describe('the custom resource', () => {
-    it("when prod is synthesized, then the resource gets prod's names, capacity, launch template, subnets and target group", () => {
+    it("when the construct is synthesized, then the resource gets its props' names, capacity, launch template, subnets and target group", () => {
       // Arrange
-      const launchTemplate = logicalId(prod, 'AWS::EC2::LaunchTemplate', {});
-      const targetGroup = logicalId(prod, 'AWS::ElasticLoadBalancingV2::TargetGroup', {});
-      const serviceRole = logicalId(prod, 'AWS::IAM::Role', {
-        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] }),
-      });
-      const topic = logicalId(prod, 'AWS::SNS::Topic', {});
-      const privateSubnets = Object.keys(prod.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } }));
+      const launchTemplate = idOf(built, built.launchTemplate);
+      const targetGroup = idOf(built, built.targetGroup);
+      const serviceRole = idOf(built, built.fleet.serviceRole);
+      const topic = idOf(built, built.topic);
+      const privateSubnets = Object.keys(template.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } }));
 
       // Assert
       expect(fleet[1].Properties).toEqual({
-        ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^DeploymentProviderframeworkonEvent/), 'Arn'] },
-        ApplicationName: 'conveyor-api',
-        DeploymentGroupName: 'conveyor-api-prod',
+        ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^FleetProviderframeworkonEvent/), 'Arn'] },
+        ApplicationName: TEST_NAMES.application,
+        DeploymentGroupName: TEST_NAMES.deploymentGroup,
         ServiceRoleArn: { 'Fn::GetAtt': [serviceRole, 'Arn'] },
-        FleetName: 'conveyor-api-prod-fleet',
-        FleetTagKey: 'conveyor-api:fleet',
+        FleetName: TEST_NAMES.fleet,
+        FleetTagKey: TEST_NAMES.fleetTagKey,
         LaunchTemplateId: { Ref: launchTemplate },
         LaunchTemplateVersion: { 'Fn::GetAtt': [launchTemplate, 'LatestVersionNumber'] },
-        MinSize: '2',
+        MinSize: '1',
         DesiredCapacity: '2',
-        MaxSize: '4',
+        MaxSize: '3',
         SubnetIds: privateSubnets.map((id) => ({ Ref: id })),
         TargetGroupArn: { Ref: targetGroup },
         TargetGroupName: { 'Fn::GetAtt': [targetGroup, 'TargetGroupName'] },
         AlarmNames: expect.any(Array) as unknown,
-        TerminationWaitMinutes: '15',
+        TerminationWaitMinutes: '7',
         HealthCheckType: 'EC2',
         HealthCheckGracePeriodSeconds: '300',
         NotificationTopicArn: { Ref: topic },
@@ -111,41 +98,51 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
       expect(privateSubnets).toHaveLength(2);
     });
 
-    it('when the deployment group watches alarms, then it gets 5xx and p99 latency but not unhealthy hosts (in ALARM until the first release)', () => {
+    it('when the deployment group watches alarms, then it gets every alarm but the target-health ones (in ALARM until the first release), in order', () => {
       // Arrange
-      const alarm = (name: string): string => logicalId(prod, 'AWS::CloudWatch::Alarm', { AlarmName: `conveyor-api-prod-${name}` });
+      const everyAlarm = fleetTestStack({ targetHealthAlarms: [] });
+      const ref = (stack: FleetTestStack, alarm: IConstruct): unknown => ({ Ref: idOf(stack, alarm) });
 
       // Assert
-      expect(fleet[1].Properties.AlarmNames).toEqual([{ Ref: alarm('target-5xx') }, { Ref: alarm('p99-latency') }]);
+      expect(fleet[1].Properties.AlarmNames).toEqual([ref(built, built.alarms.errors)]);
+      expect(only(everyAlarm.template, 'Custom::BlueGreenFleet')[1].Properties.AlarmNames).toEqual([
+        ref(everyAlarm, everyAlarm.alarms.errors),
+        ref(everyAlarm, everyAlarm.alarms.unhealthy),
+      ]);
     });
 
     it('when the stack is deleted, then the resource goes before both IAM policies, the routes to the internet and the listener', () => {
       // Arrange
-      const policies = Object.keys(prod.findResources('AWS::IAM::Policy')).filter((id) => /^Deployment(ServiceRolePolicy|HandlerPolicy)/.test(id));
+      const policies = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => /^Fleet(ServiceRolePolicy|HandlerPolicy)/.test(id));
 
       // Assert
       expect(policies).toHaveLength(2);
-      expect(fleet[1].DependsOn).toEqual(expect.arrayContaining([...policies, expect.stringMatching(/DefaultRoute/), expect.stringMatching(/^LoadBalancerHttp/)]));
+      expect(fleet[1].DependsOn).toEqual(expect.arrayContaining([...policies, expect.stringMatching(/DefaultRoute/), expect.stringMatching(/^AlbHttp/)]));
     });
 
     it('when a delete waits for the groups to go, then isComplete is polled every 30 s for at most 30 minutes', () => {
       // Arrange
-      const [, stateMachine] = only(prod, 'AWS::StepFunctions::StateMachine');
+      const [, stateMachine] = only(template, 'AWS::StepFunctions::StateMachine');
       const definition = JSON.stringify(stateMachine.Properties.DefinitionString);
 
       // Assert
       expect(definition).toContain('\\"IntervalSeconds\\":30');
       expect(definition).toContain('\\"MaxAttempts\\":60');
-      prod.hasResourceProperties('AWS::Lambda::Function', {
+      template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ USER_IS_COMPLETE_FUNCTION_ARN: Match.anyValue() }) },
       });
+    });
+
+    it("when the pipeline targets the construct's deployment group, then it gets the name the custom resource returns", () => {
+      // Assert
+      expect(built.stack.resolve(built.fleet.deploymentGroup.deploymentGroupName)).toEqual({ 'Fn::GetAtt': [fleet[0], 'DeploymentGroupName'] });
     });
   });
 
   describe('the handler', () => {
     it('when the handler is deployed, then both entry points run on Node.js 22 from one bundled asset, not inline code', () => {
       // Arrange
-      const handlers = Object.values(prod.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }) as Record<string, Resource>);
+      const handlers = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }) as Record<string, Resource>);
 
       // Assert
       expect(handlers.map((fn) => fn.Properties.Handler).sort()).toEqual(['index.isComplete', 'index.onEvent']);
@@ -157,10 +154,10 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
 
     it('when synth bundles the handler, then the asset is one esbuild file holding the entry points and the SDK clients', () => {
       // Arrange
-      const [, handler] = Object.entries(prod.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }) as Record<string, Resource>)[0]!;
+      const [, handler] = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }) as Record<string, Resource>)[0]!;
       const assetHash = (handler.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       const assetPath = `asset.${assetHash}`;
-      const outdir = Stage.of(stacks.environments[1]!)!.outdir;
+      const outdir = Stage.of(built.stack)!.outdir;
 
       // Act
       const bundle = readFileSync(join(outdir, assetPath, 'index.js'), 'utf8');
@@ -174,28 +171,10 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
     });
   });
 
-  describe('the pipeline', () => {
-    it("when prod is deployed, then the pipeline's action targets the deployment group name the custom resource returns", () => {
-      // Arrange
-      const action = (pipeline.findResources('AWS::CodePipeline::Pipeline') as Record<string, Resource>);
-      const stages = Object.values(action)[0]!.Properties.Stages as { Name: string; Actions: { Configuration: Record<string, unknown> }[] }[];
-      const configuration = stages.find((stage) => stage.Name === 'Deploy-prod')?.Actions[0]?.Configuration;
-      const outputs = prod.toJSON().Outputs as Record<string, { Value: unknown }>;
-
-      // Act
-      const outputName = (configuration?.DeploymentGroupName as { 'Fn::GetStackOutput': { StackName: string; OutputName: string } })['Fn::GetStackOutput'];
-
-      // Assert
-      expect(configuration?.ApplicationName).toBe('conveyor-api');
-      expect(outputName.StackName).toBe('conveyor-api-prod');
-      expect(outputs[outputName.OutputName]?.Value).toEqual({ 'Fn::GetAtt': [fleet[0], 'DeploymentGroupName'] });
-    });
-  });
-
   describe("CodeDeploy's service role", () => {
     let statements: Statement[];
     beforeAll(() => {
-      statements = statementsOf(prod, 'DeploymentServiceRolePolicy');
+      statements = statementsOf(template, 'FleetServiceRolePolicy');
     });
 
     it('when CodeDeploy copies or deletes a group, then it may touch only the fleet group and its CodeDeploy_<group>_ copies', () => {
@@ -228,7 +207,7 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
 
     it('when CodeDeploy moves traffic and terminates blue, then it registers only in the target group and terminates only fleet instances', () => {
       // Arrange
-      const targetGroup = logicalId(prod, 'AWS::ElasticLoadBalancingV2::TargetGroup', {});
+      const targetGroup = idOf(built, built.targetGroup);
 
       // Assert
       expect(statement(statements, 'MoveTrafficInTheTargetGroup')).toMatchObject({
@@ -237,17 +216,15 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
       });
       expect(statement(statements, 'TerminateOnlyFleetInstances')).toMatchObject({
         Action: 'ec2:TerminateInstances',
-        Condition: { StringLike: { 'aws:ResourceTag/aws:autoscaling:groupName': ['conveyor-api-prod-fleet', 'CodeDeploy_conveyor-api-prod_*'] } },
+        Condition: { StringLike: { 'aws:ResourceTag/aws:autoscaling:groupName': [TEST_NAMES.fleet, `CodeDeploy_${TEST_NAMES.deploymentGroup}_*`] } },
       });
     });
 
     it("when CodeDeploy launches green from the launch template, then it may pass only the instance role, to EC2, and launch only through that template", () => {
       // Arrange
-      const launchTemplate = logicalId(prod, 'AWS::EC2::LaunchTemplate', {});
-      const instanceRole = logicalId(prod, 'AWS::IAM::Role', {
-        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
-      });
-      const templateArn = arn('arn:aws:ec2:us-east-1:', account, ':launch-template/', { Ref: launchTemplate });
+      const launchTemplate = idOf(built, built.launchTemplate);
+      const instanceRole = idOf(built, built.instanceRole);
+      const templateArn = arn(`arn:aws:ec2:${TEST_NAMES.region}:`, account, ':launch-template/', { Ref: launchTemplate });
 
       // Assert
       expect(statement(statements, 'PassTheInstanceRole')).toMatchObject({
@@ -267,7 +244,7 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
       const writesOnStar = statements.filter((s) => s.Resource === '*' && [s.Action].flat().some((a) => !/:(Describe|Get)/.test(a)));
 
       // Assert
-      prod.hasResourceProperties('AWS::IAM::Role', {
+      template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] }),
         ManagedPolicyArns: Match.absent(),
       });
@@ -278,10 +255,10 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
   describe("the handler's role", () => {
     let statements: Statement[];
     beforeAll(() => {
-      statements = statementsOf(prod, 'DeploymentHandlerPolicy');
+      statements = statementsOf(template, 'FleetHandlerPolicy');
     });
 
-    it('when the handler manages the deployment group, then it may write only conveyor-api/conveyor-api-prod and read the application', () => {
+    it('when the handler manages the deployment group, then it may write only its own deployment group and read the application', () => {
       // Assert
       expect(statement(statements, 'OwnTheDeploymentGroup')).toMatchObject({
         Action: [
@@ -292,15 +269,15 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
           'codedeploy:TagResource',
           'codedeploy:UpdateDeploymentGroup',
         ],
-        Resource: arn('arn:aws:codedeploy:us-east-1:', account, ':deploymentgroup:conveyor-api/conveyor-api-prod'),
+        Resource: arn(`arn:aws:codedeploy:${TEST_NAMES.region}:`, account, `:deploymentgroup:${TEST_NAMES.application}/${TEST_NAMES.deploymentGroup}`),
       });
       expect(statement(statements, 'SeeWhichGroupsOtherDeploymentGroupsTarget')).toMatchObject({
         Action: 'codedeploy:BatchGetDeploymentGroups',
-        Resource: arn('arn:aws:codedeploy:us-east-1:', account, ':deploymentgroup:conveyor-api/*'),
+        Resource: arn(`arn:aws:codedeploy:${TEST_NAMES.region}:`, account, `:deploymentgroup:${TEST_NAMES.application}/*`),
       });
       expect(statement(statements, 'ListDeploymentGroups')).toMatchObject({
         Action: 'codedeploy:ListDeploymentGroups',
-        Resource: arn('arn:aws:codedeploy:us-east-1:', account, ':application:conveyor-api'),
+        Resource: arn(`arn:aws:codedeploy:${TEST_NAMES.region}:`, account, `:application:${TEST_NAMES.application}`),
       });
     });
 
@@ -325,9 +302,7 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
 
     it('when the handler creates the deployment group, then it may pass only the CodeDeploy service role, to CodeDeploy', () => {
       // Arrange
-      const serviceRole = logicalId(prod, 'AWS::IAM::Role', {
-        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] }),
-      });
+      const serviceRole = idOf(built, built.fleet.serviceRole);
 
       // Assert
       expect(statement(statements, 'PassTheServiceRoleToCodeDeploy')).toMatchObject({
@@ -343,15 +318,62 @@ describe('blue/green deployment (default config: staging in place, prod blue/gre
   });
 });
 
-describe('blue/green deployment variants', () => {
-  it('when an environment sets a termination wait, then the resource carries it', () => {
-    // Arrange
-    const config = testConfig({ environments: [{ ...shippedEnvironment('prod'), blueGreen: { terminationWaitMinutes: 120 } }] });
+describe('blue/green deployment in the app (each environment picks its style)', () => {
+  /** The frozen example's environments, the first in place and every other blue/green, whatever the example itself chose. */
+  const environments = (blueGreen: Partial<EnvironmentInput> = {}): EnvironmentInput[] =>
+    exampleDeployConfig.environments.map((env, index) =>
+      index === 0 ? { ...env, deploymentStyle: 'in-place' } : { ...env, deploymentStyle: 'blue-green', ...blueGreen },
+    );
 
-    // Act
-    const template = Template.fromStack(synthConveyor(config).environments[0]!);
+  it('when an environment is in place, then its stack owns its Auto Scaling group and deployment group, and has no custom resource', () => {
+    // Arrange
+    const stacks = synthStacks(testConfig({ environments: environments() }));
+    const [inPlace, ...blueGreen] = stacks.environments.map((stack) => Template.fromStack(stack));
 
     // Assert
-    template.hasResourceProperties('Custom::BlueGreenFleet', { TerminationWaitMinutes: '120', DeploymentGroupName: 'conveyor-api-prod' });
+    expect(blueGreen.length).toBeGreaterThan(0);
+    inPlace!.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
+    inPlace!.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 1);
+    inPlace!.resourceCountIs('Custom::BlueGreenFleet', 0);
+    expect(inPlace!.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') } })).toEqual({});
+    for (const template of blueGreen) {
+      template.resourceCountIs('Custom::BlueGreenFleet', 1);
+      template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
+      template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
+    }
+  });
+
+  it("when a blue/green environment is deployed, then the pipeline's action targets the deployment group name its custom resource returns", () => {
+    // Arrange
+    const stacks = synthStacks(testConfig({ environments: environments() }));
+    const stack = stacks.environments.at(-1)!;
+    const template = Template.fromStack(stack);
+    const [fleetId, fleet] = only(template, 'Custom::BlueGreenFleet');
+    const pipeline = Template.fromStack(stacks.pipeline);
+    const stages = only(pipeline, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as { Name: string; Actions: { Configuration: Record<string, unknown> }[] }[];
+    const configuration = stages.find((stage) => stage.Name === `Deploy-${stack.environmentName}`)?.Actions[0]?.Configuration;
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+    // Act
+    const outputName = (configuration?.DeploymentGroupName as { 'Fn::GetStackOutput': { StackName: string; OutputName: string } })['Fn::GetStackOutput'];
+
+    // Assert
+    expect(configuration?.ApplicationName).toBe(fleet.Properties.ApplicationName);
+    expect(outputName.StackName).toBe(stack.stackName);
+    expect(outputs[outputName.OutputName]?.Value).toEqual({ 'Fn::GetAtt': [fleetId, 'DeploymentGroupName'] });
+  });
+
+  it('when an environment sets a termination wait, then the resource carries it', () => {
+    // Arrange
+    const config = testConfig({ environments: environments({ blueGreen: { terminationWaitMinutes: 120 } }) });
+
+    // Act
+    const templates = synthStacks(config).environments.slice(1).map((stack) => Template.fromStack(stack));
+
+    // Assert
+    expect(templates.length).toBeGreaterThan(0);
+    for (const template of templates) {
+      expect(only(template, 'Custom::BlueGreenFleet')[1].Properties.TerminationWaitMinutes).toBe('120');
+    }
   });
 });
