@@ -12,7 +12,7 @@ import type { NpmPhases } from '../support/npm-timing';
 import { treeSize } from '../support/tree';
 import { runTurbo, slowestTasks, type TurboRun } from '../support/turbo';
 
-/** The full pipeline, as the issue names it; buildspec.yml runs the same tasks. */
+/** The full pipeline: buildspec.yml runs the same tasks. */
 export const PIPELINE_TASKS = ['build', 'lint', 'typecheck', 'test'] as const;
 const PIPELINE_TIMEOUT_MS = 30 * 60_000;
 /** The issue's goal for npm ci, warm cache / empty cache. */

@@ -7,5 +7,5 @@ import { serviceSection } from './service';
 import { suiteSection } from './suite';
 import { switchSection } from './switch';
 
-/** Every section, in the order. */
+/** Every section, in the order the report shows them. */
 export const SECTIONS: readonly Section[] = [serviceSection, reloadSection, switchSection, cacheSection, bundleSection, suiteSection, loopSection];
