@@ -3,8 +3,8 @@
 // The reference: "In buildspec version 0.1, CodeBuild runs each command in a
 // separate instance of the default shell [...] you cannot run a single command
 // that relies on the state of any previous commands (for example, changing
-// directories or setting environment variables). [...] use version 0.2, which
-// solves this issue."
+// directories or setting environment variables)." Version 0.2 lifts that
+// limit.
 // https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.phases
 //
 // So in 0.2 the working directory and exported variables persist across
