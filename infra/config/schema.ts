@@ -139,6 +139,142 @@ const environment = z
   })
   .strict();
 
+/** CDK's default bootstrap qualifier (`cdk bootstrap` without `--qualifier`). */
+export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+// `cdk bootstrap --qualifier`: it goes into the bootstrap roles' and bucket's names.
+const BOOTSTRAP_QUALIFIER = /^[a-z0-9]{1,10}$/;
+
+/**
+ * One field of a CodePipeline DeploymentWindow cron expression (Quartz syntax):
+ * its name, the values it takes, the names it accepts for them, and the special
+ * characters allowed beyond `, - * /`.
+ */
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly aliases?: readonly string[];
+  readonly special?: 'day-of-month' | 'day-of-week';
+}
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minutes', min: 0, max: 59 },
+  { name: 'hours', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31, special: 'day-of-month' },
+  { name: 'month', min: 1, max: 12, aliases: MONTHS },
+  { name: 'day-of-week', min: 1, max: 7, aliases: WEEKDAYS, special: 'day-of-week' },
+  { name: 'year', min: 1970, max: 2199 },
+];
+
+function cronValue(field: CronField, text: string): boolean {
+  const alias = field.aliases?.indexOf(text.toUpperCase()) ?? -1;
+  if (alias >= 0) return true;
+  if (!/^\d+$/.test(text)) return false;
+  const value = Number(text);
+  return value >= field.min && value <= field.max;
+}
+
+/** Whether one comma-separated item of a cron field is valid for that field. */
+function cronItem(field: CronField, item: string): boolean {
+  if (item === '*') return true;
+  if (item === '?') return field.special !== undefined;
+  if (field.special === 'day-of-month' && /^(L(-\d{1,2})?|LW|\d{1,2}W)$/.test(item)) {
+    const day = /^(\d{1,2})W$/.exec(item)?.[1] ?? /^L-(\d{1,2})$/.exec(item)?.[1];
+    return day === undefined || (Number(day) >= 1 && Number(day) <= 30);
+  }
+  if (field.special === 'day-of-week') {
+    if (item === 'L') return true;
+    const last = /^(\w+)L$/.exec(item);
+    if (last?.[1] !== undefined) return cronValue(field, last[1]);
+    const nth = /^(\w+)#([1-5])$/.exec(item);
+    if (nth?.[1] !== undefined) return cronValue(field, nth[1]);
+  }
+  const [range, step, ...rest] = item.split('/');
+  if (rest.length > 0 || range === undefined) return false;
+  if (step !== undefined && !(/^\d+$/.test(step) && Number(step) >= 1)) return false;
+  if (range === '*') return step !== undefined;
+  const [from, to, ...more] = range.split('-');
+  if (more.length > 0 || from === undefined) return false;
+  return cronValue(field, from) && (to === undefined || cronValue(field, to));
+}
+
+/**
+ * Problems with a DeploymentWindow cron expression, as CodePipeline reads it
+ * (Quartz): 6 fields and an optional year, seconds always `*`, and exactly one
+ * of day-of-month and day-of-week set to `?`.
+ */
+export function cronProblems(cron: string): string[] {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length < 6 || fields.length > 7) {
+    return [`must have 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year]), found ${fields.length}`];
+  }
+  const [seconds, ...rest] = fields;
+  const problems: string[] = [];
+  if (seconds !== '*') problems.push(`the seconds field must be * (CodePipeline allows only * there), found "${seconds}"`);
+  rest.forEach((text, index) => {
+    const field = CRON_FIELDS[index];
+    if (field !== undefined && !text.split(',').every((item) => item !== '' && cronItem(field, item))) {
+      problems.push(`the ${field.name} field "${text}" is not valid (${field.min}-${field.max}${field.aliases ? ` or ${field.aliases[0]}-${field.aliases.at(-1)}` : ''}, with , - * /)`);
+    }
+  });
+  const dayOfMonth = rest[2];
+  const dayOfWeek = rest[4];
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    problems.push('exactly one of day-of-month and day-of-week must be ? (e.g. "* * 9-16 ? * MON-THU")');
+  }
+  return problems;
+}
+
+/**
+ * Whether `name` is an IANA time zone name, spelled the way the tz database
+ * spells it (`Europe/Berlin`, `UTC`). Intl accepts any letter case; the name
+ * must have the database's case, so `europe/berlin` is not accepted here and
+ * refused by CodePipeline later.
+ */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return false;
+  }
+  // Links (Asia/Kolkata resolves to Asia/Calcutta here) are fine; a mere difference of case is not.
+  return resolved === name || resolved.toLowerCase() !== name.toLowerCase();
+}
+
+/** The pipeline itself: how it reaches the CDK bootstrap roles, and when production may be deployed. */
+const pipelineSettings = z
+  .object({
+    bootstrapQualifier: z
+      .string()
+      .regex(BOOTSTRAP_QUALIFIER, 'must be the qualifier given to `cdk bootstrap --qualifier` (lowercase letters and digits, at most 10)')
+      .default(DEFAULT_BOOTSTRAP_QUALIFIER)
+      .describe(
+        'The CDK bootstrap qualifier of the account and region: the pipeline deploys the stacks through the bootstrap roles named with it ' +
+          '(cdk-<qualifier>-deploy-role-..., cdk-<qualifier>-file-publishing-role-...).',
+      ),
+    deploymentWindow: z
+      .object({
+        cron: z
+          .string()
+          .superRefine((cron, ctx) => {
+            for (const message of cronProblems(cron)) ctx.addIssue({ code: 'custom', message });
+          })
+          .describe('When production may be deployed, as a CodePipeline DeploymentWindow cron, e.g. "* * 9-16 ? * MON-THU".'),
+        timeZone: z
+          .string()
+          .refine(isTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin')
+          .default('UTC')
+          .describe('The time zone the cron is read in.'),
+      })
+      .strict()
+      .optional()
+      .describe('Unset: production may be deployed at any time. Set: its Deploy stage fails when entered outside the window.'),
+  })
+  .strict();
+
 /** The schema of the whole deploy config. */
 export const deployConfigSchema = z
   .object({
@@ -149,6 +285,7 @@ export const deployConfigSchema = z
       .min(1, 'must list at least one environment; the last one is production')
       .max(5),
     notificationEmails: z.array(z.email('must be an email address')).default([]),
+    pipeline: pipelineSettings.prefault({}).describe('How the pipeline deploys the stacks, and when it may deploy production.'),
     removalPolicy: z
       .enum(['destroy', 'retain'])
       .default('destroy')
@@ -192,6 +329,8 @@ export type SourceConfig = DeployConfig['source'];
 export type AlarmThresholds = EnvironmentConfig['alarms'];
 export type DeploymentStyle = EnvironmentConfig['deploymentStyle'];
 export type BlueGreenSettings = EnvironmentConfig['blueGreen'];
+export type PipelineSettings = DeployConfig['pipeline'];
+export type DeploymentWindow = NonNullable<PipelineSettings['deploymentWindow']>;
 
 /** Thrown when the deploy config is invalid; the message names every bad field by its path. */
 export class DeployConfigError extends Error {

@@ -97,12 +97,39 @@ function source(region: string): fc.Arbitrary<SourceInput> {
   return fc.oneof(github, codeCommit);
 }
 
+/** Valid DeploymentWindow crons (Quartz: seconds `*`, one of the two day fields `?`) and IANA zones. */
+const deploymentWindow = optional(
+  fc
+    .record({
+      cron: fc
+        .tuple(
+          fc.constantFrom('*', '0', '0,30', '*/15'),
+          fc.constantFrom('*', '9-16', '22-23', '8,12'),
+          fc.constantFrom('? * MON-FRI', '? * 2-6', '? JAN-NOV TUE', '1-15 * ?', 'L * ?', '? * MON#2', '? * 6L'),
+          fc.constantFrom('', ' *', ' 2026-2030'),
+        )
+        .map(([minutes, hours, days, year]) => `* ${minutes} ${hours} ${days}${year}`),
+      timeZone: optional(fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney')),
+    })
+    .map(defined),
+);
+
+const pipeline = optional(
+  fc
+    .record({
+      bootstrapQualifier: optional(fc.stringMatching(/^[a-z0-9]{1,10}$/)),
+      deploymentWindow,
+    })
+    .map(defined),
+);
+
 const email = fc.stringMatching(/^[a-z][a-z0-9]{0,15}@[a-z]{2,12}\.(com|org|io)$/);
 
 /**
  * Valid deploy configs as a fork might write them: either source kind, 1 to
  * `maxEnvironments` environments (unique names) in any mix of in-place and
- * blue/green, any region, capacity, optional certificate, alarms and emails.
+ * blue/green, any region, capacity, optional certificate, alarms and emails,
+ * bootstrap qualifier and production deployment window.
  */
 export function deployConfigs(options: GeneratedConfigOptions = {}): fc.Arbitrary<DeployConfigInput> {
   return fc.constantFrom(...REGIONS).chain((region) =>
@@ -117,6 +144,7 @@ export function deployConfigs(options: GeneratedConfigOptions = {}): fc.Arbitrar
         }),
         notificationEmails: optional(fc.uniqueArray(email, { maxLength: 2 })),
         removalPolicy: optional(fc.constantFrom('destroy' as const, 'retain' as const)),
+        pipeline,
       })
       .map((config) => defined(config) as DeployConfigInput),
   );

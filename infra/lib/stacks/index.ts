@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Tags, type App } from 'aws-cdk-lib';
+import { Annotations, DefaultStackSynthesizer, RemovalPolicy, Tags, type App } from 'aws-cdk-lib';
 
 import { PLACEHOLDER_CONNECTION_ARN, type DeployConfig } from '../../config/schema';
 import { names, SERVICE_NAME } from '../names';
@@ -30,15 +30,18 @@ export interface ServiceStacks {
  */
 export function createStacks(app: App, config: DeployConfig): ServiceStacks {
   const env = { region: config.region };
+  // Every stack names the bootstrap roles and bucket of this qualifier; the pipeline assumes the same roles.
+  const synthesizer = (): DefaultStackSynthesizer => new DefaultStackSynthesizer({ qualifier: config.pipeline.bootstrapQualifier });
   const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
   Tags.of(app).add('service', SERVICE_NAME);
 
-  const foundation = new FoundationStack(app, names.foundationStack, { env });
+  const foundation = new FoundationStack(app, names.foundationStack, { env, synthesizer: synthesizer() });
 
   const environments = config.environments.map(
     (environment) =>
       new EnvironmentStack(app, names.environmentStack(environment.name), {
         env,
+        synthesizer: synthesizer(),
         environment,
         application: foundation.application,
         notificationEmails: config.notificationEmails,
@@ -48,12 +51,22 @@ export function createStacks(app: App, config: DeployConfig): ServiceStacks {
 
   const pipeline = new PipelineStack(app, names.pipelineStack, {
     env,
+    synthesizer: synthesizer(),
     source: config.source,
-    targets: environments.map((stack) => ({
+    targets: environments.map((stack, index) => ({
       environmentName: stack.environmentName,
       deploymentGroup: stack.deployment.deploymentGroup,
       instanceRole: stack.fleet.role,
+      stackName: stack.stackName,
+      serviceUrl: stack.loadBalancer.url,
+      // The alarms on the deployment group: blue/green leaves the unhealthy-hosts alarm off it
+      // (in ALARM until the first release), so a stage condition on it would block that release too.
+      rollbackAlarms:
+        config.environments[index]?.deploymentStyle === 'blue-green'
+          ? stack.alarms.alarms.filter((alarm) => alarm !== stack.alarms.unhealthyHosts)
+          : stack.alarms.alarms,
     })),
+    settings: config.pipeline,
     notificationEmails: config.notificationEmails,
     removalPolicy,
   });

@@ -1,7 +1,7 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
-import type { SourceConfig } from '../../config/schema';
+import type { PipelineSettings, SourceConfig } from '../../config/schema';
 import { ArtifactStore } from '../artifact-store';
 import { ServiceBuild } from '../build';
 import { names, SERVICE_NAME } from '../names';
@@ -18,6 +18,8 @@ export interface PipelineStackProps extends StackProps {
   readonly notificationEmails: readonly string[];
   /** What `cdk destroy` does with the key, the buckets, the build logs and reports. */
   readonly removalPolicy: RemovalPolicy;
+  /** The deploy config's `pipeline`: the bootstrap qualifier and production's deployment window. */
+  readonly settings: PipelineSettings;
 }
 
 /**
@@ -53,6 +55,9 @@ export class PipelineStack extends Stack {
       build: this.build,
       targets: props.targets,
       notificationTopic: this.notifications.topic,
+      bootstrapQualifier: props.settings.bootstrapQualifier,
+      deploymentWindow: props.settings.deploymentWindow,
+      removalPolicy: props.removalPolicy,
     });
 
     new CfnOutput(this, 'PipelineConsoleUrl', {

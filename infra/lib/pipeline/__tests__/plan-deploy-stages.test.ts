@@ -15,6 +15,18 @@ describe('planDeployStages', () => {
     expect(stages.map((stage) => stage.name)).toEqual(['Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
   });
 
+  it('when environments are deployed, then each but production is followed by an acceptance check', () => {
+    // Act
+    const stages = planDeployStages(targets('dev', 'staging', 'prod'));
+
+    // Assert
+    expect(stages.flatMap((stage) => (stage.kind === 'deploy' ? [[stage.name, stage.acceptance]] : []))).toEqual([
+      ['Deploy-dev', true],
+      ['Deploy-staging', true],
+      ['Deploy-prod', false],
+    ]);
+  });
+
   it('when there is one environment, then the pipeline approves and deploys it', () => {
     // Act
     const stages = planDeployStages(targets('prod'));

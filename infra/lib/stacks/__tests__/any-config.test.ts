@@ -19,9 +19,16 @@ const RUNS = 15;
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Resources = Record<string, Resource>;
+interface Rule {
+  Name: string;
+  RuleTypeId: { Provider: string };
+  Configuration: Record<string, unknown>;
+}
 interface Stage {
   Name: string;
-  Actions: { ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown> }[];
+  Actions: { Name: string; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown> }[];
+  BeforeEntry?: { Conditions?: { Result: string; Rules?: Rule[] }[] };
+  OnFailure?: { Result?: string };
 }
 
 /**
@@ -80,11 +87,11 @@ function violations(config: DeployConfig): string[] {
   if (JSON.stringify(stackNames) !== JSON.stringify(expectedStacks)) found.push(`stacks are ${stackNames.join(', ')}`);
   for (const name of stackNames) if (!STACK_NAME.test(name)) found.push(`stack name ${name} is not a valid CloudFormation stack name`);
 
-  // Pipeline: Source, Build, Deploy-<env> in order, with Approve-<prod> right before Deploy-<prod>.
+  // Pipeline: Source, Build, UpdatePipeline, Deploy-<env> in order, with Approve-<prod> right before Deploy-<prod>.
   const pipeline = templateOf(templates, names.pipelineStack);
   const [pipelineResource] = Object.values(pipeline.findResources('AWS::CodePipeline::Pipeline') as Resources);
   const stages = (pipelineResource?.Properties?.Stages ?? []) as Stage[];
-  const expectedStages = ['Source', 'Build', ...envNames.slice(0, -1).map((env) => `Deploy-${env}`), `Approve-${production}`, `Deploy-${production}`];
+  const expectedStages = ['Source', 'Build', 'UpdatePipeline', ...envNames.slice(0, -1).map((env) => `Deploy-${env}`), `Approve-${production}`, `Deploy-${production}`];
   const stageNames = stages.map((stage) => stage.Name);
   if (JSON.stringify(stageNames) !== JSON.stringify(expectedStages)) found.push(`pipeline stages are ${stageNames.join(' > ')}`);
   const sourceProvider = stages[0]?.Actions[0]?.ActionTypeId.Provider;
@@ -93,8 +100,21 @@ function violations(config: DeployConfig): string[] {
   const approval = stages.find((stage) => stage.Name === `Approve-${production}`)?.Actions ?? [];
   if (approval.length !== 1 || approval[0]?.ActionTypeId.Provider !== 'Manual') found.push('production has no single manual approval');
   for (const env of envNames) {
-    const actions = stages.find((stage) => stage.Name === `Deploy-${env}`)?.Actions ?? [];
-    if (actions.length !== 1 || actions[0]?.ActionTypeId.Provider !== 'CodeDeploy') found.push(`Deploy-${env} is not one CodeDeploy action`);
+    const stage = stages.find((candidate) => candidate.Name === `Deploy-${env}`);
+    const actions = (stage?.Actions ?? []).map((action) => `${action.Name}:${action.ActionTypeId.Provider}`);
+    // The stack first, then the bundle, then (before the approval) the acceptance check.
+    const expectedActions = ['UpdateStack:CodeBuild', 'Deploy:CodeDeploy', ...(env === production ? [] : ['AcceptanceCheck:CodeBuild'])];
+    if (JSON.stringify(actions) !== JSON.stringify(expectedActions)) found.push(`Deploy-${env} actions are ${actions.join(', ')}`);
+    const rules = stage?.BeforeEntry?.Conditions?.[0]?.Rules ?? [];
+    const alarmRules = rules.filter((rule) => rule.RuleTypeId.Provider === 'CloudWatchAlarm').map((rule) => rule.Configuration.AlarmName);
+    if (alarmRules.length === 0 || !alarmRules.every((name) => String(name).startsWith(names.alarm(env, '')))) {
+      found.push(`Deploy-${env} does not wait for its own alarms: ${alarmRules.join(', ')}`);
+    }
+    const window = rules.some((rule) => rule.RuleTypeId.Provider === 'DeploymentWindow');
+    if (window !== (env === production && config.pipeline.deploymentWindow !== undefined)) found.push(`Deploy-${env} deployment window is ${window}`);
+    if (stage?.OnFailure?.Result !== 'ROLLBACK') found.push(`Deploy-${env} does not roll back on failure`);
+    // CodePipeline: rule names are unique in the pipeline, at most 100 characters of [A-Za-z0-9.@_-].
+    for (const rule of rules) if (!/^[A-Za-z0-9.@_-]{1,100}$/.test(rule.Name)) found.push(`rule name ${rule.Name} is not valid`);
   }
 
   for (const env of config.environments) {

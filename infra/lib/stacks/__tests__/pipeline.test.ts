@@ -44,28 +44,32 @@ describe('pipeline stack (the example config)', () => {
       Name: names.pipeline,
       PipelineType: 'V2',
       ExecutionMode: 'QUEUED',
-      RestartExecutionOnUpdate: false,
+      // The self-update ends the run that changed the pipeline; this starts the next one.
+      RestartExecutionOnUpdate: true,
     });
   });
 
-  it('when there are two environments, then the stages are source, build, staging, approval, production', () => {
+  it('when there are two environments, then the stages are source, build, self-update, staging, approval, production', () => {
     // Act
     const stages = stagesOf(template);
 
     // Assert
-    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
-    expect(stages.map((stage) => stage.Actions.map((action) => action.ActionTypeId.Provider))).toEqual([
-      ['CodeStarSourceConnection'],
-      ['CodeBuild'],
-      ['CodeDeploy'],
-      ['Manual'],
-      ['CodeDeploy'],
+    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
+    expect(stages.map((stage) => stage.Actions.map((action) => `${action.Name}:${action.ActionTypeId.Provider}`))).toEqual([
+      ['Checkout:CodeStarSourceConnection'],
+      ['BuildTestPackage:CodeBuild', 'Synth:CodeBuild'],
+      ['SelfUpdate:CodeBuild'],
+      ['UpdateStack:CodeBuild', 'Deploy:CodeDeploy', 'AcceptanceCheck:CodeBuild'],
+      ['Approve:Manual'],
+      ['UpdateStack:CodeBuild', 'Deploy:CodeDeploy'],
     ]);
   });
 
   it("when an environment is deployed, then the action targets that environment's deployment group with the build's bundle", () => {
     // Act
-    const deploy = stagesOf(template).find((stage) => stage.Name === 'Deploy-prod')?.Actions[0];
+    const deploy = stagesOf(template)
+      .find((stage) => stage.Name === 'Deploy-prod')
+      ?.Actions.find((action) => action.Name === 'Deploy');
 
     // Assert
     expect(deploy?.InputArtifacts).toEqual([{ Name: 'Bundle' }]);
@@ -171,7 +175,7 @@ describe('pipeline stack (the example config)', () => {
 });
 
 describe('pipeline stage order', () => {
-  it('when only one environment is configured, then the pipeline is source, build, approval, deploy', () => {
+  it('when only one environment is configured, then the pipeline is source, build, self-update, approval, deploy', () => {
     // Arrange
     const config = testConfig({ environments: [prod] });
 
@@ -179,7 +183,7 @@ describe('pipeline stage order', () => {
     const stages = stagesOf(Template.fromStack(synthStacks(config).pipeline));
 
     // Assert
-    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'Approve-prod', 'Deploy-prod']);
+    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Approve-prod', 'Deploy-prod']);
   });
 
   it('when three environments are configured, then each deploys in order and only the last waits for approval', () => {
@@ -190,6 +194,6 @@ describe('pipeline stage order', () => {
     const stages = stagesOf(Template.fromStack(synthStacks(config).pipeline));
 
     // Assert
-    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
+    expect(stages.map((stage) => stage.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
   });
 });
