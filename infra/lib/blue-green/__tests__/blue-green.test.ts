@@ -350,8 +350,8 @@ describe('blue/green deployment in the app (each environment picks its style)', 
     const template = Template.fromStack(stack);
     const [fleetId, fleet] = only(template, 'Custom::BlueGreenFleet');
     const pipeline = Template.fromStack(stacks.pipeline);
-    const stages = only(pipeline, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as { Name: string; Actions: { Configuration: Record<string, unknown> }[] }[];
-    const configuration = stages.find((stage) => stage.Name === `Deploy-${stack.environmentName}`)?.Actions[0]?.Configuration;
+    const stages = only(pipeline, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as { Name: string; Actions: { Name: string; Configuration: Record<string, unknown> }[] }[];
+    const configuration = stages.find((stage) => stage.Name === `Deploy-${stack.environmentName}`)?.Actions.find((action) => action.Name === 'Deploy')?.Configuration;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
 
     // Act

@@ -80,11 +80,13 @@ describe('build (CodeBuild project of the pipeline stack)', () => {
 
   it('when the build logs, then it writes to a log group with a retention', () => {
     // Arrange
-    const logGroup = onlyId(template, 'AWS::Logs::LogGroup');
+    // (The synth, stack update and acceptance check projects have log groups of their own.)
+    const logGroup = onlyId(template, 'AWS::Logs::LogGroup', { LogGroupName: `/aws/codebuild/${names.buildProject}` });
 
     // Assert
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/codebuild/${names.buildProject}`, RetentionInDays: 30 });
     template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Name: names.buildProject,
       LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: logGroup } } },
     });
   });
