@@ -32,19 +32,19 @@ describe('pipeline settings', () => {
   });
 
   it.each([
-    ['an upper-case qualifier', { bootstrapQualifier: 'HNB659FDS' }, 'pipeline.bootstrapQualifier'],
-    ['a qualifier longer than 10', { bootstrapQualifier: 'abcdefghijk' }, 'pipeline.bootstrapQualifier'],
-    ['a five-field (Unix) cron', { deploymentWindow: { cron: '0 9-16 * * 1-5' } }, 'pipeline.deploymentWindow.cron'],
-    ['a cron with seconds other than *', { deploymentWindow: { cron: '0 * 9-16 ? * MON-FRI' } }, 'pipeline.deploymentWindow.cron'],
-    ['an hour 24', { deploymentWindow: { cron: '* * 9-24 ? * MON-FRI' } }, 'pipeline.deploymentWindow.cron'],
-    ['both day fields set', { deploymentWindow: { cron: '* * 9-16 * * MON-FRI' } }, 'pipeline.deploymentWindow.cron'],
-    ['an unknown weekday', { deploymentWindow: { cron: '* * 9-16 ? * MON-FUN' } }, 'pipeline.deploymentWindow.cron'],
-    ['a year before 1970', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI 1969' } }, 'pipeline.deploymentWindow.cron'],
-    ['a made-up time zone', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: 'Mars/Olympus' } }, 'pipeline.deploymentWindow.timeZone'],
-    ['a time zone in the wrong case', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: 'europe/berlin' } }, 'pipeline.deploymentWindow.timeZone'],
-    ['an offset instead of a zone', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: '+01:00' } }, 'pipeline.deploymentWindow.timeZone'],
-    ['a misspelt field', { deploymentWindows: {} }, 'pipeline'],
-  ])('when the pipeline settings have %s, then the config is rejected naming %s', (_case, pipeline, fieldPath) => {
+    ['an upper-case qualifier', 'pipeline.bootstrapQualifier', { bootstrapQualifier: 'HNB659FDS' }],
+    ['a qualifier longer than 10', 'pipeline.bootstrapQualifier', { bootstrapQualifier: 'abcdefghijk' }],
+    ['a five-field (Unix) cron', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '0 9-16 * * 1-5' } }],
+    ['a cron with seconds other than *', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '0 * 9-16 ? * MON-FRI' } }],
+    ['an hour 24', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '* * 9-24 ? * MON-FRI' } }],
+    ['both day fields set', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '* * 9-16 * * MON-FRI' } }],
+    ['an unknown weekday', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '* * 9-16 ? * MON-FUN' } }],
+    ['a year before 1970', 'pipeline.deploymentWindow.cron', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI 1969' } }],
+    ['a made-up time zone', 'pipeline.deploymentWindow.timeZone', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: 'Mars/Olympus' } }],
+    ['a time zone in the wrong case', 'pipeline.deploymentWindow.timeZone', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: 'europe/berlin' } }],
+    ['an offset instead of a zone', 'pipeline.deploymentWindow.timeZone', { deploymentWindow: { cron: '* * 9-16 ? * MON-FRI', timeZone: '+01:00' } }],
+    ['a misspelt field', 'pipeline', { deploymentWindows: {} }],
+  ])('when the pipeline settings have %s, then the config is rejected naming %s', (_case, fieldPath, pipeline) => {
     // Act
     const problems = problemsOf(pipeline);
 
