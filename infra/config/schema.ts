@@ -179,9 +179,13 @@ function cronValue(field: CronField, text: string): boolean {
 function cronItem(field: CronField, item: string): boolean {
   if (item === '*') return true;
   if (item === '?') return field.special !== undefined;
-  if (field.special === 'day-of-month' && /^(L(-\d{1,2})?|LW|\d{1,2}W)$/.test(item)) {
-    const day = /^(\d{1,2})W$/.exec(item)?.[1] ?? /^L-(\d{1,2})$/.exec(item)?.[1];
-    return day === undefined || (Number(day) >= 1 && Number(day) <= 30);
+  if (field.special === 'day-of-month') {
+    // L (last day), L-n (n days before it, at most 30), LW (last weekday), nW (weekday nearest day n).
+    if (item === 'L' || item === 'LW') return true;
+    const offset = /^L-(\d{1,2})$/.exec(item)?.[1];
+    if (offset !== undefined) return Number(offset) >= 1 && Number(offset) <= 30;
+    const weekday = /^(\d{1,2})W$/.exec(item)?.[1];
+    if (weekday !== undefined) return cronValue(field, weekday);
   }
   if (field.special === 'day-of-week') {
     if (item === 'L') return true;

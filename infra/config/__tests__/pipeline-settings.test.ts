@@ -58,6 +58,7 @@ describe('pipeline settings', () => {
     '* * * ? * SAT,SUN 2026-2030',
     '* * 22-23 L * ?',
     '* * 9 15W JAN-NOV ?',
+    '* * 9 31W,L-3 * ?',
     '* * 9 ? * 6L',
     '* * 9 ? * MON#2',
   ])('when the cron is %s, then CodePipeline\'s Quartz syntax accepts it', (cron) => {
