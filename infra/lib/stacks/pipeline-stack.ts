@@ -7,6 +7,7 @@ import { ServiceBuild } from '../build';
 import { names, SERVICE_NAME } from '../names';
 import { NotificationTopic } from '../notifications';
 import { DeliveryPipeline, type DeployTarget } from '../pipeline';
+import { PullRequestChecks } from '../pull-requests';
 import { PipelineSource } from '../source';
 
 export interface PipelineStackProps extends StackProps {
@@ -18,6 +19,11 @@ export interface PipelineStackProps extends StackProps {
   readonly notificationEmails: readonly string[];
   /** What `cdk destroy` does with the key, the buckets, the build logs and reports. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Every stack of the app, by name: what `cdk diff` on a pull request compares against.
+   * @default - this stack only
+   */
+  readonly appStackNames?: readonly string[];
 }
 
 /**
@@ -31,6 +37,7 @@ export class PipelineStack extends Stack {
   readonly build: ServiceBuild;
   readonly delivery: DeliveryPipeline;
   readonly notifications: NotificationTopic;
+  readonly pullRequests: PullRequestChecks;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, { description: `${SERVICE_NAME}: the delivery pipeline`, ...props });
@@ -53,6 +60,13 @@ export class PipelineStack extends Stack {
       build: this.build,
       targets: props.targets,
       notificationTopic: this.notifications.topic,
+    });
+
+    this.pullRequests = new PullRequestChecks(this, 'PullRequests', {
+      source: props.source,
+      repository: this.source.repository,
+      stackNames: props.appStackNames ?? [this.stackName],
+      removalPolicy: props.removalPolicy,
     });
 
     new CfnOutput(this, 'PipelineConsoleUrl', {
