@@ -14,6 +14,8 @@ import { SERVICE_NAME } from '../names';
 
 /** The issuer of GitHub Actions' OIDC tokens; an account has at most one IAM provider for it. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+/** The repository variable that holds the diff role's ARN; .github/workflows/pull-request.yml reads it. */
+export const DIFF_ROLE_VARIABLE = 'CDK_DIFF_ROLE_ARN';
 /** The audience aws-actions/configure-aws-credentials asks GitHub's tokens for. */
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 
@@ -120,7 +122,7 @@ export class PullRequestChecks extends Construct {
       ...stacks.map((stack) => wildcardResourceFinding(this, stack)),
     );
     new CfnOutput(this, 'DiffRoleArn', {
-      description: `Set it as the repository variable CDK_DIFF_ROLE_ARN of ${repository} (and CDK_DIFF_REGION to this stack's region): pull requests then post cdk diff`,
+      description: `Set it as the repository variable ${DIFF_ROLE_VARIABLE} of ${repository}: its pull requests then post cdk diff`,
       value: role.roleArn,
     });
     return role;

@@ -8,6 +8,7 @@ import { createTestApp, exampleDeployConfig, synthStacks, TEST_CONNECTION_ARN, t
 import { expectAllowed, expectDenied, resolveApp, TEST_ACCOUNT, type SimulatedPrincipal } from '../../../test-support/iam-simulator';
 import { names } from '../../names';
 import { createStacks, type ServiceStacks } from '../../stacks';
+import { DIFF_ROLE_VARIABLE } from '..';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
@@ -101,6 +102,7 @@ describe('pull requests on GitHub: the cdk diff role', () => {
       const outputs = Object.entries(template.findOutputs('*')).filter(([id]) => id.includes('DiffRoleArn'));
       expect(outputs).toHaveLength(1);
       expect(outputs[0]?.[1]).toMatchObject({ Value: { 'Fn::GetAtt': [stacks.pipeline.getLogicalId(diffRole.node.defaultChild as CfnRole), 'Arn'] } });
+      expect((outputs[0]?.[1] as { Description: string }).Description).toContain(`repository variable ${DIFF_ROLE_VARIABLE} of your-github-org/your-repo`);
     });
 
     it("then the role may read every stack's template, as cdk diff --method=template does", async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 import { readmeCommands, REPOSITORY_ROOT } from '../../../test-support/readme-commands';
-import { CHECK_NODE_RUNTIME, PULL_REQUEST_CHECK_COMMANDS, pullRequestBuildSpec } from '..';
+import { CHECK_NODE_RUNTIME, DIFF_ROLE_VARIABLE, PULL_REQUEST_CHECK_COMMANDS, pullRequestBuildSpec } from '..';
 
 interface Step {
   readonly name?: string;
@@ -121,7 +121,7 @@ describe('.github/workflows/pull-request.yml', () => {
     const condition = job('diff').if ?? '';
 
     // Assert
-    expect(condition).toContain("vars.CDK_DIFF_ROLE_ARN != ''");
+    expect(condition).toContain(`vars.${DIFF_ROLE_VARIABLE} != ''`);
     expect(condition).toContain('github.event.pull_request.head.repo.full_name == github.repository');
     expect(condition).toContain("github.actor != 'dependabot[bot]'");
   });
@@ -135,7 +135,7 @@ describe('.github/workflows/pull-request.yml', () => {
     const diff = steps.find((step) => step.run?.includes('cdk diff'));
 
     // Assert
-    expect(credentials.with).toMatchObject({ 'role-to-assume': '${{ vars.CDK_DIFF_ROLE_ARN }}' });
+    expect(credentials.with).toMatchObject({ 'role-to-assume': `\${{ vars.${DIFF_ROLE_VARIABLE} }}` });
     expect(diff?.['working-directory']).toBe('infra');
     expect(diff?.run).toMatch(/npx cdk diff --method=template/);
     expect(diff?.run).toContain('"${GITHUB_STEP_SUMMARY}"');
