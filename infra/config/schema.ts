@@ -14,6 +14,8 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codestar-connections|codeconnections):([a-z]{2}(-[a-z]+)+-\d):\d{12}:connection\/[0-9a-f-]{36}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f-]{36}$/;
 const REPOSITORY_PART = /^[A-Za-z0-9_.-]{1,100}$/;
+// An account has at most one IAM OIDC provider per issuer URL: GitHub Actions' is token.actions.githubusercontent.com.
+const GITHUB_OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 
 /**
  * The connection ARN shipped in the example config. It is well formed so that
@@ -37,8 +39,24 @@ const githubSource = z
       .max(8)
       .default(['docs/**', '**/*.md'])
       .describe('Glob patterns of files whose changes alone do not start the pipeline (at most 8).'),
+    pullRequestDiffRole: z
+      .boolean()
+      .default(false)
+      .describe(
+        'true: the pipeline stack creates a read-only role that pull-request workflows of owner/repo assume through ' +
+          "GitHub's OIDC provider to post `cdk diff` (.github/workflows/pull-request.yml).",
+      ),
+    githubOidcProviderArn: z
+      .string()
+      .regex(GITHUB_OIDC_PROVIDER_ARN, 'must be the ARN of the account\'s GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)')
+      .optional()
+      .describe('With pullRequestDiffRole: the GitHub OIDC provider the account already has. Unset: the stack creates it.'),
   })
-  .strict();
+  .strict()
+  .refine((source) => source.githubOidcProviderArn === undefined || source.pullRequestDiffRole, {
+    path: ['githubOidcProviderArn'],
+    message: 'is used only with pullRequestDiffRole: true; set that too, or remove this field',
+  });
 
 const codeCommitSource = z
   .object({
@@ -46,6 +64,10 @@ const codeCommitSource = z
     repositoryName: z.string().regex(REPOSITORY_PART, 'must be a CodeCommit repository name'),
     create: z.boolean().default(false).describe('true: the stack creates the repository; false: it uses an existing one.'),
     branch: z.string().min(1).max(255).default('main'),
+    pullRequestChecks: z
+      .boolean()
+      .default(true)
+      .describe('true: each pull request opened or updated in the repository starts a CodeBuild check that comments its result on the pull request.'),
   })
   .strict();
 

@@ -83,8 +83,14 @@ function source(region: string): fc.Arbitrary<SourceInput> {
       repo: repositoryPart,
       branch,
       ignoredPaths: optional(fc.uniqueArray(fc.constantFrom('docs/**', '**/*.md', 'bench/**', '*.txt', '.github/**'), { maxLength: 5 })),
+      // The pull-request diff role, with the stack's own OIDC provider or the account's existing one.
+      pullRequestDiff: fc.oneof(
+        fc.constant({}),
+        fc.record({ pullRequestDiffRole: fc.boolean() }),
+        account.map((id) => ({ pullRequestDiffRole: true, githubOidcProviderArn: `arn:aws:iam::${id}:oidc-provider/token.actions.githubusercontent.com` })),
+      ),
     })
-    .map((s) => defined(s) as SourceInput);
+    .map(({ pullRequestDiff, ...s }) => defined({ ...s, ...pullRequestDiff }) as SourceInput);
   const codeCommit = fc
     .record({
       kind: fc.constant('codecommit' as const),
@@ -92,6 +98,7 @@ function source(region: string): fc.Arbitrary<SourceInput> {
       repositoryName: fc.stringMatching(/^[A-Za-z0-9_-]{1,100}$/),
       create: optional(fc.boolean()),
       branch,
+      pullRequestChecks: optional(fc.boolean()),
     })
     .map((s) => defined(s) as SourceInput);
   return fc.oneof(github, codeCommit);

@@ -520,6 +520,11 @@ class AppResolver implements ResolvedApp {
         return `arn:aws:codedeploy:${region}:${account}:application:${name()}`;
       case 'AWS::CodePipeline::Pipeline.Arn':
         return `arn:aws:codepipeline:${region}:${account}:${name()}`;
+      // A repository's Ref is its id; its name and ARN are attributes.
+      case 'AWS::CodeCommit::Repository.Name':
+        return this.named(stackName, logicalId, 'RepositoryName') ?? this.physicalName(stackName, logicalId, 100);
+      case 'AWS::CodeCommit::Repository.Arn':
+        return `arn:aws:codecommit:${region}:${account}:${this.attribute(stackName, logicalId, 'Name')}`;
       case 'AWS::EC2::SecurityGroup.GroupId':
         return name();
       case 'AWS::EC2::VPC.DefaultSecurityGroup':

@@ -54,7 +54,7 @@ describe('parseDeployConfig', () => {
     const config = parseDeployConfig(minimal);
 
     // Assert
-    expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'your-repo', create: false, branch: 'main' });
+    expect(config.source).toEqual({ kind: 'codecommit', repositoryName: 'your-repo', create: false, branch: 'main', pullRequestChecks: true });
     expect(config.environments[0]).toMatchObject({
       deploymentStyle: 'in-place',
       blueGreen: { terminationWaitMinutes: 15 },
@@ -204,5 +204,75 @@ describe('stackParameters (the config keys the environment stacks write)', () =>
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('pull-request fields of the source', () => {
+  const githubSource = { ...deployConfig.source, connectionArn: 'arn:aws:codeconnections:us-east-1:111122223333:connection/0f0e0d0c-0b0a-4999-8888-777766665555' };
+  const providerArn = 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com';
+
+  it('when the GitHub source leaves them out, then the diff role is off and no provider is named', () => {
+    // Act
+    const config = parseDeployConfig({ ...deployConfig, source: githubSource });
+
+    // Assert
+    expect(config.source).toMatchObject({ kind: 'github', pullRequestDiffRole: false });
+    expect(config.source).not.toHaveProperty('githubOidcProviderArn');
+  });
+
+  it("when the diff role is on with the account's existing provider, then both are kept", () => {
+    // Act
+    const config = parseDeployConfig({ ...deployConfig, source: { ...githubSource, pullRequestDiffRole: true, githubOidcProviderArn: providerArn } });
+
+    // Assert
+    expect(config.source).toMatchObject({ pullRequestDiffRole: true, githubOidcProviderArn: providerArn });
+  });
+
+  it.each([
+    ['a provider of another issuer', 'arn:aws:iam::111122223333:oidc-provider/gitlab.com'],
+    ['a role ARN', 'arn:aws:iam::111122223333:role/github'],
+    ['a short account', 'arn:aws:iam::1111:oidc-provider/token.actions.githubusercontent.com'],
+  ])('when githubOidcProviderArn is %s, then the config is rejected naming the field', (_case, arn) => {
+    // Act
+    const problems = problemsOf({ ...deployConfig, source: { ...githubSource, pullRequestDiffRole: true, githubOidcProviderArn: arn } });
+
+    // Assert
+    expect(problems).toEqual([expect.stringMatching(/^source\.githubOidcProviderArn: must be the ARN of the account's GitHub OIDC provider/)]);
+  });
+
+  it('when githubOidcProviderArn is set with the diff role off, then the config is rejected naming the field and what to do', () => {
+    // Act
+    const problems = problemsOf({ ...deployConfig, source: { ...githubSource, githubOidcProviderArn: providerArn } });
+
+    // Assert
+    expect(problems).toEqual(['source.githubOidcProviderArn: is used only with pullRequestDiffRole: true; set that too, or remove this field']);
+  });
+
+  it('when pullRequestDiffRole is not a boolean, then the config is rejected naming the field', () => {
+    // Act
+    const problems = problemsOf({ ...deployConfig, source: { ...githubSource, pullRequestDiffRole: 'yes' } });
+
+    // Assert
+    expect(problems).toEqual([expect.stringMatching(/^source\.pullRequestDiffRole: /)]);
+  });
+
+  it('when a CodeCommit source leaves pullRequestChecks out, then pull requests are checked; false turns the check off', () => {
+    // Act
+    const on = parseDeployConfig({ ...deployConfig, source: { kind: 'codecommit', repositoryName: 'your-repo' } });
+    const off = parseDeployConfig({ ...deployConfig, source: { kind: 'codecommit', repositoryName: 'your-repo', pullRequestChecks: false } });
+
+    // Assert
+    expect(on.source).toMatchObject({ pullRequestChecks: true });
+    expect(off.source).toMatchObject({ pullRequestChecks: false });
+  });
+
+  it("when a field of one source kind is given to the other, then the config is rejected naming it", () => {
+    // Act
+    const onCodeCommit = problemsOf({ ...deployConfig, source: { kind: 'codecommit', repositoryName: 'your-repo', pullRequestDiffRole: true } });
+    const onGithub = problemsOf({ ...deployConfig, source: { ...githubSource, pullRequestChecks: true } });
+
+    // Assert
+    expect(onCodeCommit.join('\n')).toMatch(/pullRequestDiffRole/);
+    expect(onGithub.join('\n')).toMatch(/pullRequestChecks/);
   });
 });

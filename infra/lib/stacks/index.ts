@@ -69,6 +69,7 @@ export function createStacks(app: App, config: DeployConfig): ServiceStacks {
     settings: config.pipeline,
     notificationEmails: config.notificationEmails,
     removalPolicy,
+    appStackNames: [foundation.stackName, ...environments.map((stack) => stack.stackName), names.pipelineStack],
   });
 
   // The deploy actions name the CodeDeploy application (by name, see EnvironmentStack): it must exist first.

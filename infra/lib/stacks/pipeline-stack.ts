@@ -7,6 +7,7 @@ import { ServiceBuild } from '../build';
 import { names, SERVICE_NAME } from '../names';
 import { NotificationTopic } from '../notifications';
 import { DeliveryPipeline, type DeployTarget } from '../pipeline';
+import { PullRequestChecks } from '../pull-requests';
 import { PipelineSource } from '../source';
 
 export interface PipelineStackProps extends StackProps {
@@ -20,6 +21,11 @@ export interface PipelineStackProps extends StackProps {
   readonly removalPolicy: RemovalPolicy;
   /** The deploy config's `pipeline`: the bootstrap qualifier and production's deployment window. */
   readonly settings: PipelineSettings;
+  /**
+   * Every stack of the app, by name: what `cdk diff` on a pull request compares against.
+   * @default - this stack only
+   */
+  readonly appStackNames?: readonly string[];
 }
 
 /**
@@ -33,6 +39,7 @@ export class PipelineStack extends Stack {
   readonly build: ServiceBuild;
   readonly delivery: DeliveryPipeline;
   readonly notifications: NotificationTopic;
+  readonly pullRequests: PullRequestChecks;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, { description: `${SERVICE_NAME}: the delivery pipeline`, ...props });
@@ -57,6 +64,13 @@ export class PipelineStack extends Stack {
       notificationTopic: this.notifications.topic,
       bootstrapQualifier: props.settings.bootstrapQualifier,
       deploymentWindow: props.settings.deploymentWindow,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.pullRequests = new PullRequestChecks(this, 'PullRequests', {
+      source: props.source,
+      repository: this.source.repository,
+      stackNames: props.appStackNames ?? [this.stackName],
       removalPolicy: props.removalPolicy,
     });
 

@@ -99,6 +99,7 @@ describe('source: CodeCommit', () => {
     // Assert
     template.resourceCountIs('AWS::CodeCommit::Repository', 0);
     expect(sourceActionOf(template)).toMatchObject({ Configuration: { RepositoryName: 'existing-repo', BranchName: 'main' } });
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // The push rule; the pull-request check has a rule of its own (lib/pull-requests).
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: Match.objectLike({ 'detail-type': ['CodeCommit Repository State Change'] }) }, 1);
   });
 });
