@@ -49,8 +49,9 @@ export class EnvironmentDashboard extends Construct {
     });
 
     const instancesInService = new cloudwatch.MathExpression({
-      // Group metrics of every group whose name holds the term: in place, the stack's group;
-      // blue/green, the fleet's first group and CodeDeploy's copies (CodeDeploy_<deployment group>_<id>).
+      // Group metrics of every group whose name holds the term: in place, the stack's group (which
+      // collects them); blue/green, the fleet's first group and CodeDeploy's copies
+      // (CodeDeploy_<deployment group>_<id>), where they show once group metrics are enabled on the fleet.
       expression: `SEARCH('{AWS/AutoScaling,AutoScalingGroupName} MetricName="GroupInServiceInstances" "${props.autoScalingGroupSearchTerm}"', 'Maximum', 60)`,
       label: 'in service',
       period: PERIOD,
@@ -90,7 +91,17 @@ export class EnvironmentDashboard extends Construct {
         ],
         width: 12,
       }),
-      new cloudwatch.GraphWidget({ title: 'Instances in service (Auto Scaling)', left: [instancesInService], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Instances',
+        left: [
+          instancesInService,
+          // One memory datapoint per instance and minute: the instances whose agent reports, whatever group they are in.
+          ...(observability.metricsNamespace === undefined
+            ? []
+            : [observability.memoryUsedPercent().with({ statistic: 'SampleCount', label: 'reporting (CloudWatch agent)' })]),
+        ],
+        width: 12,
+      }),
     );
     if (observability.metricsNamespace !== undefined) {
       this.dashboard.addWidgets(

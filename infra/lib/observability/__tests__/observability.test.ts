@@ -275,6 +275,22 @@ describe('observability of each environment', () => {
       for (const alarmId of rollbackAlarms) expect(body).toContain(`{"Fn::GetAtt":["${alarmId}","Arn"]}`);
     });
 
+    it('when the environment is in place, then its Auto Scaling group collects the in-service metric the dashboard shows', () => {
+      // Assert
+      qa.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        MetricsCollection: [{ Granularity: '1Minute', Metrics: Match.arrayWith(['GroupInServiceInstances']) }],
+      });
+      expect(dashboardBodyOf(qa)).toContain(`MetricName=\\"GroupInServiceInstances\\" \\"${names.environmentStack('qa')}\\"`);
+    });
+
+    it.each(['qa', 'live'])('when %s has instance metrics, then the dashboard also counts the instances whose agent reports', (env) => {
+      // Act
+      const body = dashboardBodyOf(env === 'qa' ? qa : live);
+
+      // Assert
+      expect(body).toMatch(new RegExp(`"mem_used_percent","environment","${env}",\\{[^}]*"stat":"SampleCount"`));
+    });
+
     it('when the environment is blue/green, then instances in service are searched across the fleet\'s groups and CodeDeploy\'s copies', () => {
       // Act
       const body = dashboardBodyOf(live);
