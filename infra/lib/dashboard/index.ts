@@ -22,9 +22,9 @@ export interface EnvironmentDashboardProps {
   /** Mount points shown in the disk widget. */
   readonly diskMountPoints: readonly string[];
   /**
-   * A name the environment's Auto Scaling groups all contain, for the
-   * instances-in-service widget (blue/green replaces the group, so it is
-   * found by a search, not by one name).
+   * The search term that finds the environment's Auto Scaling groups for the
+   * instances-in-service widget, e.g. `AutoScalingGroupName="<name>"` (blue/green
+   * replaces the group on every release, so it is found by a search, not by one name).
    */
   readonly autoScalingGroupSearchTerm: string;
 }
@@ -49,10 +49,10 @@ export class EnvironmentDashboard extends Construct {
     });
 
     const instancesInService = new cloudwatch.MathExpression({
-      // Group metrics of every group whose name holds the term: in place, the stack's group (which
-      // collects them); blue/green, the fleet's first group and CodeDeploy's copies
-      // (CodeDeploy_<deployment group>_<id>), where they show once group metrics are enabled on the fleet.
-      expression: `SEARCH('{AWS/AutoScaling,AutoScalingGroupName} MetricName="GroupInServiceInstances" "${props.autoScalingGroupSearchTerm}"', 'Maximum', 60)`,
+      // In place: the stack's group, by its name (it collects group metrics). Blue/green: the groups
+      // whose name holds the deployment group's (CodeDeploy_<deployment group>_<id>), which show data
+      // only once group metrics are enabled on the fleet; the agent count below stands in.
+      expression: `SEARCH('{AWS/AutoScaling,AutoScalingGroupName} MetricName="GroupInServiceInstances" ${props.autoScalingGroupSearchTerm}', 'Maximum', 60)`,
       label: 'in service',
       period: PERIOD,
     });

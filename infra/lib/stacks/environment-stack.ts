@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 
 import { parameterValues, type EnvironmentConfig } from '../../config/schema';
 import { ServiceAlarms } from '../alarms';
-import { createEnvironmentDeployment, type IEnvironmentDeployment } from '../deployment';
+import { createEnvironmentDeployment, InPlaceDeployment, type IEnvironmentDeployment } from '../deployment';
 import { EnvironmentDashboard } from '../dashboard';
 import { Fleet, MOUNT_POINTS } from '../fleet';
 import { ServiceLoadBalancer } from '../load-balancer';
@@ -127,8 +127,10 @@ export class EnvironmentStack extends Stack {
       rollbackAlarms: this.alarms.alarms,
       observability: this.observability,
       diskMountPoints: MOUNT_POINTS,
-      // In place: the stack's group (named after the stack). Blue/green: the fleet's groups and CodeDeploy's copies.
-      autoScalingGroupSearchTerm: env.deploymentStyle === 'blue-green' ? names.deploymentGroup(env.name) : this.stackName,
+      autoScalingGroupSearchTerm:
+        this.deployment instanceof InPlaceDeployment
+          ? `AutoScalingGroupName="${this.deployment.autoScalingGroup.autoScalingGroupName}"`
+          : `"${names.deploymentGroup(env.name)}"`,
     });
 
     new CfnOutput(this, 'ServiceUrl', {

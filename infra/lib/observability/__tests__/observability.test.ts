@@ -280,7 +280,8 @@ describe('observability of each environment', () => {
       qa.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
         MetricsCollection: [{ Granularity: '1Minute', Metrics: Match.arrayWith(['GroupInServiceInstances']) }],
       });
-      expect(dashboardBodyOf(qa)).toContain(`MetricName=\\"GroupInServiceInstances\\" \\"${names.environmentStack('qa')}\\"`);
+      const [group] = Object.keys(qa.findResources('AWS::AutoScaling::AutoScalingGroup'));
+      expect(dashboardBodyOf(qa)).toContain(`MetricName=\\"GroupInServiceInstances\\" AutoScalingGroupName=\\"{"Ref":"${group!}"}\\"`);
     });
 
     it.each(['qa', 'live'])('when %s has instance metrics, then the dashboard also counts the instances whose agent reports', (env) => {
