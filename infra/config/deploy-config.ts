@@ -39,6 +39,8 @@ export const deployConfig = {
       greeting: 'Hello from staging',
       logLevel: 'debug',
       alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 2 },
+      // CloudWatch: how long the instances' logs are kept, and disk/memory metrics (billed per metric).
+      observability: { logRetentionDays: 14, instanceMetrics: true },
     },
     {
       name: 'prod',
@@ -52,6 +54,7 @@ export const deployConfig = {
       // certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/<id>',  // HTTPS; unset = HTTP only
       greeting: 'Hello',
       alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 1.5 },
+      observability: { logRetentionDays: 30, instanceMetrics: true, diskFullPercent: 85 },
     },
   ],
 

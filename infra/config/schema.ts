@@ -95,6 +95,33 @@ const blueGreenSettings = z
   })
   .strict();
 
+/** The retention periods CloudWatch Logs accepts, in days (PutRetentionPolicy's `retentionInDays`). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** What an environment ships to CloudWatch beyond the free metrics: the switches that cost money. */
+const observabilitySettings = z
+  .object({
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')} (days)`,
+      })
+      .default(30)
+      .describe('How long the instances\' log groups (service, CodeDeploy, cloud-init) keep their lines.'),
+    instanceMetrics: z
+      .boolean()
+      .default(true)
+      .describe('Disk and memory metrics from the CloudWatch agent (custom metrics, billed per metric), their dashboard widgets and the disk-full alarm.'),
+    diskFullPercent: z
+      .number()
+      .int('must be a whole percentage')
+      .min(50, 'must be from 50 to 99 (percent of the volume used)')
+      .max(99, 'must be from 50 to 99 (percent of the volume used)')
+      .default(85)
+      .describe('Disk used, in percent of a volume, at which the disk-full alarm notifies (it never rolls a deployment back).'),
+  })
+  .strict();
+
 /**
  * The service's config keys each environment stack writes to Parameter Store
  * (as String parameters, from the environment's entry in deploy-config.ts),
@@ -158,6 +185,7 @@ const environment = z
       .describe('ACM certificate for HTTPS on the load balancer. Unset: HTTP only.'),
     ...parameterFields(),
     alarms: alarmThresholds.prefault({}),
+    observability: observabilitySettings.prefault({}).describe('Logs and instance metrics in CloudWatch: retention and the switches that cost money.'),
   })
   .strict();
 
@@ -357,6 +385,7 @@ export type DeploymentStyle = EnvironmentConfig['deploymentStyle'];
 export type BlueGreenSettings = EnvironmentConfig['blueGreen'];
 export type PipelineSettings = DeployConfig['pipeline'];
 export type DeploymentWindow = NonNullable<PipelineSettings['deploymentWindow']>;
+export type ObservabilitySettings = EnvironmentConfig['observability'];
 
 /** Thrown when the deploy config is invalid; the message names every bad field by its path. */
 export class DeployConfigError extends Error {

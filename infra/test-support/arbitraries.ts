@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import type { DeployConfigInput } from '../config/schema';
+import { LOG_RETENTION_DAYS, type DeployConfigInput } from '../config/schema';
 
 type EnvironmentInput = DeployConfigInput['environments'][number];
 type SourceInput = DeployConfigInput['source'];
@@ -52,6 +52,16 @@ const alarms = optional(
     .map(defined),
 );
 
+const observability = optional(
+  fc
+    .record({
+      logRetentionDays: optional(fc.constantFrom(...LOG_RETENTION_DAYS)),
+      instanceMetrics: optional(fc.boolean()),
+      diskFullPercent: optional(fc.integer({ min: 50, max: 99 })),
+    })
+    .map(defined),
+);
+
 function environment(region: string): fc.Arbitrary<EnvironmentInput> {
   return fc
     .record({
@@ -65,6 +75,7 @@ function environment(region: string): fc.Arbitrary<EnvironmentInput> {
       greeting: fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s.trim().length > 0),
       logLevel: optional(fc.constantFrom(...LOG_LEVELS)),
       alarms,
+      observability,
     })
     .map((env) => defined(env) as EnvironmentInput);
 }

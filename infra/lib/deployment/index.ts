@@ -82,6 +82,8 @@ export class InPlaceDeployment extends Construct implements IEnvironmentDeployme
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
       cooldown: Duration.minutes(5),
       notifications: [{ topic: props.notificationTopic }],
+      // Free at one-minute granularity; the environment's dashboard shows instances in service.
+      groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES, autoscaling.GroupMetric.DESIRED_CAPACITY)],
       // A launch template change (new AMI, new user data) replaces instances one by one,
       // launching the new one first; CodeDeploy installs the current release on it before
       // it enters service.

@@ -8,7 +8,14 @@ import { acknowledge } from '../nag';
 import type { ServiceParameters } from '../parameters';
 import { instanceBootstrapCommands } from './user-data';
 
-export { NODE_MAJOR, SERVICE_USER, instanceBootstrapCommands } from './user-data';
+export { CLOUDWATCH_AGENT_CONFIG_FILE, NODE_MAJOR, SERVICE_USER, instanceBootstrapCommands } from './user-data';
+
+/**
+ * Mount points of the instances' volumes: the root volume only. The service's
+ * log directory (LOG_DIR) and pm2's home live on it, so its disk metric and
+ * alarm cover the logs too. A fork that adds a log volume lists its mount point here.
+ */
+export const MOUNT_POINTS: readonly string[] = ['/'];
 
 /** Root volume size. The AMI needs 2 GiB; the rest holds a few releases and pm2 logs. */
 const ROOT_VOLUME_GIB = 16;
@@ -24,6 +31,11 @@ export interface FleetProps {
   readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
   /** The parameters the service reads at boot; the instance role may read these and nothing else. */
   readonly parameters: ServiceParameters;
+  /**
+   * The CloudWatch agent's configuration, written and started by the user data (../observability).
+   * @default - no CloudWatch agent
+   */
+  readonly cloudWatchAgentConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -86,6 +98,7 @@ export class Fleet extends Construct {
         environmentName: props.environmentName,
         region: stack.region,
         parameterPath: props.parameters.path,
+        ...(props.cloudWatchAgentConfig === undefined ? {} : { cloudWatchAgentConfig: props.cloudWatchAgentConfig }),
       }),
     );
 

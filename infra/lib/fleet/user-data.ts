@@ -32,6 +32,38 @@ export interface InstanceBootstrapOptions {
   readonly region: string;
   /** The Parameter Store path, written as CONFIG_SSM_PATH (ends with a slash). */
   readonly parameterPath: string;
+  /**
+   * The CloudWatch agent's configuration (see ../observability): installed
+   * from the distribution's `amazon-cloudwatch-agent` package, written to
+   * {@link CLOUDWATCH_AGENT_CONFIG_FILE} and started with it.
+   * @default - no CloudWatch agent
+   */
+  readonly cloudWatchAgentConfig?: Readonly<Record<string, unknown>>;
+}
+
+/** Where the user data writes the CloudWatch agent's configuration; `fetch-config` reads it from there. */
+export const CLOUDWATCH_AGENT_CONFIG_FILE = `/opt/aws/amazon-cloudwatch-agent/etc/${SERVICE_NAME}.json`;
+const CLOUDWATCH_AGENT_CTL = '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl';
+
+/**
+ * The CloudWatch agent, configured by the stack: the configuration is part of
+ * the launch template, so every instance of every Auto Scaling group made
+ * from it (blue/green copies included) ships the same files, and a change
+ * replaces instances like any launch template change. It needs no API call
+ * and no permission to read its configuration.
+ */
+function cloudWatchAgentCommands(config: Readonly<Record<string, unknown>>): string[] {
+  return [
+    'dnf install -y amazon-cloudwatch-agent',
+    `install -d -o root -g root -m 0755 ${CLOUDWATCH_AGENT_CONFIG_FILE.slice(0, CLOUDWATCH_AGENT_CONFIG_FILE.lastIndexOf('/'))}`,
+    `cat > ${CLOUDWATCH_AGENT_CONFIG_FILE} <<'CWAGENTCONFIG'`,
+    JSON.stringify(config, null, 2),
+    'CWAGENTCONFIG',
+    `chmod 0644 ${CLOUDWATCH_AGENT_CONFIG_FILE}`,
+    // fetch-config translates the file into the agent's own format; -s (re)starts it under systemd,
+    // which also starts it at every boot from then on.
+    `${CLOUDWATCH_AGENT_CTL} -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_FILE}`,
+  ];
 }
 
 /**
@@ -68,6 +100,9 @@ export function instanceBootstrapCommands(options: InstanceBootstrapOptions): st
     `CONFIG_SSM_PATH=${options.parameterPath}`,
     'ENVFILE',
     `chmod 0644 ${names.instanceEnvFile}`,
+
+    // Logs and metrics leave the instance before the first deployment can start, so its hook output is shipped too.
+    ...(options.cloudWatchAgentConfig === undefined ? [] : cloudWatchAgentCommands(options.cloudWatchAgentConfig)),
 
     // The CodeDeploy agent goes last: once it runs, a deployment may start, and AWS
     // requires every other bootstrap step to be finished by then.

@@ -35,6 +35,12 @@ export const names = {
   fleetTagKey: `${SERVICE_NAME}:fleet`,
   alarm: (environment: string, what: string): string => `${SERVICE_NAME}-${environment}-${what}`,
 
+  /** CloudWatch: the log group of one shipped file (`service`, `cloud-init`, ...), the agent's metric namespace, the saved queries, the dashboard. */
+  logGroup: (environment: string, what: string): string => `/${SERVICE_NAME}/${environment}/${what}`,
+  metricsNamespace: (environment: string): string => `${SERVICE_NAME}/${environment}`,
+  insightsQuery: (environment: string, what: string): string => `${SERVICE_NAME}/${environment}/${what}`,
+  dashboard: (environment: string): string => `${SERVICE_NAME}-${environment}`,
+
   /** Parameter Store path the service reads at boot (`CONFIG_SSM_PATH`). */
   parameterPath: (environment: string): string => `/${SERVICE_NAME}/${environment}/`,
   /** The parameter a config key is stored under; the service's loader maps it back to the key. */

@@ -6,12 +6,14 @@ import type { Construct } from 'constructs';
 
 import { parameterValues, type EnvironmentConfig } from '../../config/schema';
 import { ServiceAlarms } from '../alarms';
-import { createEnvironmentDeployment, type IEnvironmentDeployment } from '../deployment';
-import { Fleet } from '../fleet';
+import { createEnvironmentDeployment, InPlaceDeployment, type IEnvironmentDeployment } from '../deployment';
+import { EnvironmentDashboard } from '../dashboard';
+import { Fleet, MOUNT_POINTS } from '../fleet';
 import { ServiceLoadBalancer } from '../load-balancer';
 import { names, SERVICE_NAME } from '../names';
 import { Network } from '../network';
 import { NotificationTopic } from '../notifications';
+import { Observability } from '../observability';
 import { ServiceParameters } from '../parameters';
 import { SecureBucket } from '../secure-bucket';
 
@@ -39,6 +41,8 @@ export class EnvironmentStack extends Stack {
   readonly parameters: ServiceParameters;
   readonly alarms: ServiceAlarms;
   readonly fleet: Fleet;
+  readonly observability: Observability;
+  readonly dashboard: EnvironmentDashboard;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     const { environment: env } = props;
@@ -64,13 +68,22 @@ export class EnvironmentStack extends Stack {
       certificate: env.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', env.certificateArn) : undefined,
     });
 
+    this.observability = new Observability(this, 'Observability', {
+      environmentName: env.name,
+      settings: env.observability,
+      removalPolicy: props.removalPolicy,
+      diskMountPoints: MOUNT_POINTS,
+    });
+
     this.fleet = new Fleet(this, 'Fleet', {
       vpc: network.vpc,
       environmentName: env.name,
       instanceType: new ec2.InstanceType(env.instanceType),
       loadBalancerSecurityGroup: this.loadBalancer.securityGroup,
       parameters: this.parameters,
+      cloudWatchAgentConfig: this.observability.agentConfig,
     });
+    this.observability.grantInstanceWrite(this.fleet.role);
 
     const notifications = new NotificationTopic(this, 'Notifications', {
       displayName: `${SERVICE_NAME} ${env.name}`,
@@ -106,6 +119,20 @@ export class EnvironmentStack extends Stack {
       notificationTopic: notifications.topic,
     });
 
+    this.observability.addDiskFullAlarms(notifications.topic);
+    this.dashboard = new EnvironmentDashboard(this, 'Dashboard', {
+      environmentName: env.name,
+      loadBalancer: this.loadBalancer.loadBalancer,
+      targetGroup: this.loadBalancer.targetGroup,
+      rollbackAlarms: this.alarms.alarms,
+      observability: this.observability,
+      diskMountPoints: MOUNT_POINTS,
+      autoScalingGroupSearchTerm:
+        this.deployment instanceof InPlaceDeployment
+          ? `AutoScalingGroupName="${this.deployment.autoScalingGroup.autoScalingGroupName}"`
+          : `"${names.deploymentGroup(env.name)}"`,
+    });
+
     new CfnOutput(this, 'ServiceUrl', {
       description: `The ${env.name} service (503 until the pipeline's first deployment reaches it)`,
       value: this.loadBalancer.url,
@@ -113,6 +140,14 @@ export class EnvironmentStack extends Stack {
     new CfnOutput(this, 'ParameterPath', {
       description: 'Parameter Store path the service reads at boot; add SecureString secrets here',
       value: this.parameters.path,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: `The ${env.name} dashboard: traffic, errors, latency, hosts, disk, memory, the rollback alarms`,
+      value: this.dashboard.url,
+    });
+    new CfnOutput(this, 'ServiceLogGroup', {
+      description: 'The service\'s JSON log lines, one stream per instance (Logs Insights: the saved queries under this environment)',
+      value: this.observability.logGroups.service.logGroupName,
     });
   }
 }

@@ -6,6 +6,7 @@
  *   npm run rehearse -- build           only the build
  *   npm run rehearse -- deploy          only the deployment (of the last build's artifact, or --bundle <dir>)
  *   npm run rehearse -- status          what is serving where
+ *   npm run rehearse -- logs            the serving slot's service log, followed (--lines <n>: print and exit)
  *   npm run rehearse -- --stop          stop the load balancer and both slots
  */
 import { execFileSync } from 'node:child_process';
@@ -13,10 +14,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { LOG_DIR, SERVICE_NAME } from '@conveyor/config';
+
 import { runBuildspec } from './build';
 import { deployBlueGreen, readState, stopRehearsal, type Slot } from './deploy/blue-green';
+import { showLogs } from './logs';
 
-const USAGE = `usage: rehearse-pipeline [build|deploy|status|stop] [options]
+const USAGE = `usage: rehearse-pipeline [build|deploy|status|logs|stop] [options]
+  --lines <n>          logs: print the last n lines and exit (default: follow until Ctrl-C)
   --port <n>           port of the local load balancer (default 8080)
   --slot-ports <a,b>   service ports of slots blue and green (default: port+1, port+2)
   --bundle <dir>       deploy: the revision to deploy (default: the last build's artifact)
@@ -60,6 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
       verbose: { type: 'boolean', default: false },
       stop: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      lines: { type: 'string' },
     },
   });
   if (values.help) {
@@ -67,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const command = values.stop ? 'stop' : (positionals[0] ?? 'all');
-  if (!['all', 'build', 'deploy', 'status', 'stop'].includes(command) || positionals.length > 1) {
+  if (!['all', 'build', 'deploy', 'status', 'logs', 'stop'].includes(command) || positionals.length > 1) {
     throw new UsageError(`unknown command "${positionals.join(' ')}"`);
   }
 
@@ -90,6 +96,13 @@ async function main(argv: readonly string[]): Promise<number> {
     await stopRehearsal({ stateDir, parentEnv, progress: say });
     say('[rehearse] stopped');
     return 0;
+  }
+  if (command === 'logs') {
+    const lines = values.lines === undefined ? undefined : Number(values.lines);
+    if (lines !== undefined && !(Number.isInteger(lines) && lines > 0)) throw new UsageError(`--lines must be a positive whole number, got "${values.lines}"`);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    return showLogs({ stateDir, serviceName: SERVICE_NAME, logDir: LOG_DIR, lines, signal: stop.signal, out: (line) => console.log(line), err: say });
   }
   if (command === 'status') {
     const state = readState(stateDir);

@@ -51,6 +51,8 @@ const NAME_LIMITS: readonly { type: string; property: string; max: number; patte
   { type: 'AWS::AutoScaling::AutoScalingGroup', property: 'AutoScalingGroupName', max: 255 },
   { type: 'AWS::SNS::Topic', property: 'TopicName', max: 256 },
   { type: 'AWS::CodeCommit::Repository', property: 'RepositoryName', max: 100 },
+  { type: 'AWS::CloudWatch::Dashboard', property: 'DashboardName', max: 255, pattern: /^[A-Za-z0-9_-]+$/ },
+  { type: 'AWS::Logs::QueryDefinition', property: 'Name', max: 255 },
 ];
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
@@ -132,10 +134,12 @@ function violations(config: DeployConfig): string[] {
       found.push(`${env.name}: deployment group named ${JSON.stringify(group.Properties?.DeploymentGroupName)}`);
     }
 
-    // Alarms: three, named after the environment, each telling the topic, and the rollback ones on the group.
+    // Alarms: three (and disk-full with instance metrics), named after the environment, each telling the topic,
+    // the rollback ones on the group and disk-full not.
     const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
     const alarmNames = alarms.map(([, r]) => String(r.Properties?.AlarmName)).sort();
-    const expectedAlarms = ['p99-latency', 'target-5xx', 'unhealthy-hosts'].map((what) => names.alarm(env.name, what)).sort();
+    const diskFull = env.observability.instanceMetrics ? ['disk-full-root'] : [];
+    const expectedAlarms = ['p99-latency', 'target-5xx', 'unhealthy-hosts', ...diskFull].map((what) => names.alarm(env.name, what)).sort();
     if (JSON.stringify(alarmNames) !== JSON.stringify(expectedAlarms)) found.push(`${env.name}: alarms ${alarmNames.join(', ')}`);
     const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
     for (const [id, alarm] of alarms) {
@@ -143,9 +147,24 @@ function violations(config: DeployConfig): string[] {
       if (!topics.some((topic) => actions === JSON.stringify([{ Ref: topic }]))) found.push(`${env.name}: alarm ${id} notifies no topic`);
     }
     const groupJson = JSON.stringify(group.Properties);
-    const rollbackAlarms = alarms.filter(([, r]) => env.deploymentStyle === 'in-place' || !String(r.Properties?.AlarmName).endsWith('unhealthy-hosts'));
+    const isDiskFull = (r: Resource): boolean => String(r.Properties?.AlarmName).includes('-disk-full');
+    const rollbackAlarms = alarms.filter(
+      ([, r]) => !isDiskFull(r) && (env.deploymentStyle === 'in-place' || !String(r.Properties?.AlarmName).endsWith('unhealthy-hosts')),
+    );
     for (const [id] of rollbackAlarms) {
       if (!groupJson.includes(JSON.stringify({ Ref: id }))) found.push(`${env.name} (${env.deploymentStyle}): alarm ${id} is not on the deployment group`);
+    }
+    for (const [id] of alarms.filter(([, r]) => isDiskFull(r))) {
+      if (groupJson.includes(JSON.stringify({ Ref: id })) || groupJson.includes(id)) found.push(`${env.name}: the disk-full alarm ${id} would roll deployments back`);
+    }
+
+    // Log groups: the four shipped files, each with the environment's retention and the config's removal policy.
+    const logGroups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup' && String(r.Properties?.LogGroupName).startsWith(names.logGroup(env.name, '')));
+    const policy = config.removalPolicy === 'retain' ? 'Retain' : 'Delete';
+    if (logGroups.length !== 4) found.push(`${env.name}: ${logGroups.length} instance log groups`);
+    for (const group of logGroups) {
+      if (group.Properties?.RetentionInDays !== env.observability.logRetentionDays) found.push(`${env.name}: ${String(group.Properties?.LogGroupName)} keeps ${String(group.Properties?.RetentionInDays)} days`);
+      if ((group as { DeletionPolicy?: string }).DeletionPolicy !== policy) found.push(`${env.name}: ${String(group.Properties?.LogGroupName)} is not ${policy} on delete`);
     }
 
     // HTTPS exactly when a certificate is configured; every email subscribed to the environment's topic.
