@@ -1,5 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
 import type { BuildInfo } from './build-info';
@@ -8,6 +7,7 @@ import type { Lifecycle } from './lifecycle';
 import { requestContext } from './request-context';
 import { healthHandler } from './routes/health';
 import type { RouteContext, RouteFactory } from './routes/index';
+import { applySecurityHeaders, helmetHeaders } from './security-headers';
 
 export interface AppDeps {
   /** The validated config. */
@@ -26,19 +26,7 @@ export interface AppDeps {
 }
 
 /**
- * While draining, every response asks the client to close its connection, so
- * keep-alive clients (the ALB, a pm2 sibling's callers) open a new connection
- * to a live process for their next request instead of hitting a closed socket.
- */
-function closeConnectionsWhileDraining(lifecycle: Lifecycle): RequestHandler {
-  return (_req, res, next) => {
-    if (lifecycle.draining) res.setHeader('Connection', 'close');
-    next();
-  };
-}
-
-/**
- * Requests no route should see, answered with the JSON error contract:
+ * Why a request no route should see is refused, or undefined when it may go on:
  * - HTTP/1.1 without `Host` (RFC 9112 §3.2). Node would answer it with an
  *   empty 400 before Express runs; the server turns that check off
  *   (`requireHostHeader: false`) so that this answer is the one sent.
@@ -46,17 +34,38 @@ function closeConnectionsWhileDraining(lifecycle: Lifecycle): RequestHandler {
  *   not serve. Express's router would otherwise answer it itself, 200
  *   text/plain listing the methods. The service serves no browser, so it has
  *   no CORS preflight to answer; a fork that needs one mounts its CORS
- *   middleware before this.
+ *   middleware before the routes.
  */
-const rejectUnroutable: RequestHandler = (req, _res, next) => {
-  if (req.method === 'OPTIONS') {
-    next(new AppError('No route matches this method and path', { status: 404, code: 'not_found' }));
-  } else if (req.headers.host === undefined && req.httpVersion === '1.1') {
-    next(new AppError('An HTTP/1.1 request must carry a Host header', { status: 400, code: 'missing_host' }));
-  } else {
-    next();
+function unroutable(req: Request): AppError | undefined {
+  if (req.method === 'OPTIONS') return new AppError('No route matches this method and path', { status: 404, code: 'not_found' });
+  if (req.headers.host === undefined && req.httpVersion === '1.1') {
+    return new AppError('An HTTP/1.1 request must carry a Host header', { status: 400, code: 'missing_host' });
   }
-};
+  return undefined;
+}
+
+/**
+ * What every request goes through before its route, in one middleware: each
+ * middleware Express 5 dispatches is a measurable share of a small request's
+ * cost (see bench/report.md), so these steps are plain calls in one handler.
+ * 1. The request id and the access log (request-context.ts).
+ * 2. While draining, every response asks the client to close its connection,
+ *    so keep-alive clients (the ALB, a pm2 sibling's callers) open a new
+ *    connection to a live process for their next request instead of hitting
+ *    a closed socket.
+ * 3. helmet's security headers, computed once (security-headers.ts).
+ * 4. Requests no route should see are refused (`unroutable`).
+ */
+function frontDoor(app: Express, deps: AppDeps): RequestHandler {
+  const startRequest = requestContext(app, deps.logger, deps.healthPath);
+  const security = helmetHeaders();
+  return (req, res, next) => {
+    startRequest(req, res);
+    if (deps.lifecycle.draining) res.setHeader('Connection', 'close');
+    applySecurityHeaders(res, security);
+    next(unroutable(req));
+  };
+}
 
 /** Builds the Express app. It never listens: main.ts does, and tests use supertest. */
 export function createApp(deps: AppDeps): Express {
@@ -67,10 +76,7 @@ export function createApp(deps: AppDeps): Express {
   // One proxy hop: the ALB. req.ip is then the client's address from X-Forwarded-For.
   app.set('trust proxy', 1);
 
-  app.use(requestContext(app, deps.logger, deps.healthPath));
-  app.use(closeConnectionsWhileDraining(lifecycle));
-  app.use(helmet());
-  app.use(rejectUnroutable);
+  app.use(frontDoor(app, deps));
 
   app.get(deps.healthPath, healthHandler({ serviceName: config.SERVICE_NAME, buildInfo: deps.buildInfo, lifecycle }));
   const context: RouteContext = { config, logger: deps.logger };

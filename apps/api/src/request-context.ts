@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Express, Request, RequestHandler } from 'express';
+import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';
 
 declare module 'express-serve-static-core' {
@@ -18,7 +18,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const childLogger = Symbol('childLogger');
 
 /**
- * Gives every request an id (echoed in `x-request-id`) and a logger whose
+ * Returns the step that gives every request an id (echoed in `x-request-id`) and a logger whose
  * every line carries it, and writes one access-log line when the response
  * finishes. It logs method, path, status and duration: never the query
  * string, headers or body, which may hold secrets. Health checks log at debug
@@ -29,14 +29,14 @@ const childLogger = Symbol('childLogger');
  * child per request was a measurable share of the service's per-request cost
  * (see bench/report.md).
  */
-export function requestContext(app: Express, logger: Logger, healthPath: string): RequestHandler {
+export function requestContext(app: Express, logger: Logger, healthPath: string): (req: Request, res: Response) => void {
   Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: Request & { [childLogger]?: Logger }): Logger {
       return (this[childLogger] ??= logger.child({ reqId: this.id }));
     },
   });
-  return (req, res, next) => {
+  return (req, res) => {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', req.id);
@@ -50,6 +50,5 @@ export function requestContext(app: Express, logger: Logger, healthPath: string)
       if (quiet) req.log.debug(line, 'request completed');
       else req.log.info(line, 'request completed');
     });
-    next();
   };
 }

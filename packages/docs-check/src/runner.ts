@@ -89,6 +89,10 @@ export class WorkshopError extends Error {
 /** Variables passed through from the parent environment, as a newcomer's shell would have them. */
 const PASSED_THROUGH = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM',
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+// Not TURBO_CACHE_DIR, although CI sets it: the modules document what a
+// newcomer's fresh clone prints (`cache miss, executing` on the first
+// `npm start`, a first build of several minutes), and a cache shared with
+// the caller would replay instead. The workshop stays CI's cold build.
 /**
  * npm settings passed through: where the registry is and how to reach it. Not
  * the ones `npm run` sets for its own script (npm_config_local_prefix would

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import helmet from 'helmet';
 import request from 'supertest';
 
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -207,6 +208,26 @@ describe('hardening', () => {
     expect(res.headers['content-security-policy']).toBeDefined();
   });
 
+  it('when a request succeeds, is not found, fails or is refused, then it carries every header helmet() itself sets, with the same values', async () => {
+    // Reference: a bare app with helmet() as a middleware, the way helmet documents it.
+    const reference = express().use(helmet()).get('/', (_req, res) => {
+      res.end();
+    });
+    const expected = securityHeadersOf((await request(reference).get('/')).headers);
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10);
+    const { app } = buildTestApp({ routes: [...serviceRoutes, failingRoutes] });
+
+    const answers = await Promise.all([
+      request(app).get('/health'),
+      request(app).get('/api/greeting?name=Ada'),
+      request(app).get('/no/such/path'),
+      request(app).get('/boom/sync'),
+      request(app).options('/health'),
+    ]);
+
+    for (const res of answers) expect(securityHeadersOf(res.headers)).toEqual(expected);
+  });
+
   it('when behind the ALB, then trust proxy is one hop: req.ip is the address the ALB saw', () => {
     const { app } = buildTestApp();
 
@@ -267,3 +288,9 @@ describe('request ids and logging', () => {
     expect(logs.text()).not.toMatch(/secret-[1-4]/);
   });
 });
+
+/** The response headers helmet manages: everything but what Express, Node and the service set themselves. */
+function securityHeadersOf(headers: Record<string, unknown>): Record<string, unknown> {
+  const own = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'etag', 'x-request-id', 'cache-control', 'transfer-encoding']);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !own.has(name)));
+}

@@ -1,7 +1,9 @@
 /**
  * The baselines of the service-overhead section, each a whole process so it is
  * measured the way the service runs: `node targets.js <raw|express> <port>`.
- * Both answer GET /health with a small JSON body, as the service does.
+ * Both answer GET /health with a small JSON body, as the service does; bare
+ * Express also answers GET /api/greeting?name=… like the service's example
+ * route, minus its input validation.
  */
 import http from 'node:http';
 
@@ -26,6 +28,9 @@ if (variant === 'raw') {
   const app = express();
   app.get('/health', (_req, res) => {
     res.json(body());
+  });
+  app.get('/api/greeting', (req, res) => {
+    res.json({ greeting: `Hello, ${typeof req.query['name'] === 'string' ? req.query['name'] : 'you'}!` });
   });
   server = http.createServer(app);
 } else {

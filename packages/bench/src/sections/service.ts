@@ -1,19 +1,24 @@
 /**
  * Section 1, service overhead: what the service's middleware costs per request,
  * against raw node:http and bare Express 5, each a single process under the
- * same autocannon load on 127.0.0.1.
+ * same autocannon load on 127.0.0.1, on /health and on the example greeting
+ * route, with a CPU profile of the service on each.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import autocannon from 'autocannon';
 
 import { cell, goal, type Section } from '../report';
 import { ratio, summarize, interleave, type Summary } from '../stats';
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from '../support/cpu-profile';
 import { freePort, startServer, type Server } from '../support/processes';
 
 /** The same load for every variant: keep-alive connections, no pipelining, as an ALB sends. */
 export const LOAD = { connections: 32, pipelining: 1, durationSeconds: 5, warmupSeconds: 1 } as const;
+
+/** The service's example route, with a valid name: the path a request takes through validation and a handler. */
+export const GREETING_PATH = '/api/greeting?name=bench';
 
 interface Sample {
   /** The server process's CPU time (user + system) per request, in µs: steadier than throughput on a shared machine. */
@@ -36,9 +41,9 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-async function measure(server: Server): Promise<Sample> {
+async function measure(server: Server, urlPath = '/health'): Promise<Sample> {
   const run = (durationSeconds: number) =>
-    autocannon({ url: `http://127.0.0.1:${server.port}/health`, connections: LOAD.connections, pipelining: LOAD.pipelining, duration: durationSeconds });
+    autocannon({ url: `http://127.0.0.1:${server.port}${urlPath}`, connections: LOAD.connections, pipelining: LOAD.pipelining, duration: durationSeconds });
   // A warm-up run first (JIT, connection setup), then the measured run, with
   // the server's CPU counted over the measured run only.
   await run(LOAD.warmupSeconds);
@@ -47,6 +52,23 @@ async function measure(server: Server): Promise<Sample> {
   const cpuUsPerRequest = ((cpuMs(server.child.pid) - cpuBefore) * 1000) / (result.requests.total || 1);
   return { cpuUsPerRequest, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 }
+
+/**
+ * One more run of the service under `node --cpu-prof`, apart from the measured
+ * runs (the profiler costs CPU of its own): a warm-up and a measured load on
+ * `urlPath`, then SIGTERM, at whose exit Node writes the profile.
+ */
+async function profileService(start: (name: string, args: string[], env?: NodeJS.ProcessEnv) => Promise<Server>, mainJs: string, env: NodeJS.ProcessEnv, dir: string, urlPath: string): Promise<ProfileSummary> {
+  const server = await start(`service (createApp) under --cpu-prof, ${urlPath}`, ['--enable-source-maps', '--cpu-prof', `--cpu-prof-dir=${dir}`, mainJs], env);
+  await measure(server, urlPath);
+  await server.stop();
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`node --cpu-prof wrote no profile into ${dir}; the service's output:\n${server.output().slice(-1_000)}`);
+  // The measured load only: the process's start and the warm-up are left out.
+  return summarizeProfile(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, { lastMs: LOAD.durationSeconds * 1000 });
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 export const serviceSection: Section = {
   id: 'service',
@@ -70,26 +92,32 @@ export const serviceSection: Section = {
       const bare = await start('bare Express 5', [targets, 'express', '{port}']);
       // The real service, started the way pm2 starts it (dist/main.js, config
       // from the environment, JSON logs at info), minus pm2 itself.
-      const service = await start('service (createApp)', ['--enable-source-maps', path.join(apiRoot, 'dist', 'main.js')], {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        APP_ENV: 'bench',
-      });
+      const mainJs = path.join(apiRoot, 'dist', 'main.js');
+      const serviceEnv = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', APP_ENV: 'bench' };
+      const service = await start('service (createApp)', ['--enable-source-maps', mainJs], serviceEnv);
 
       const variants = [
         { name: 'raw node:http', run: () => measure(raw) },
         { name: 'bare Express 5', run: () => measure(bare) },
         { name: 'service (createApp)', run: () => measure(service) },
+        { name: 'bare Express 5, greeting', run: () => measure(bare, GREETING_PATH) },
+        { name: 'service (createApp), greeting', run: () => measure(service, GREETING_PATH) },
       ];
       const samples = await interleave(variants, reps, (name, rep, s) =>
         ctx.log(`service: ${name} ${rep + 1}/${reps}: ${Math.round(s.rps)} req/s, ${s.cpuUsPerRequest.toFixed(0)} µs CPU/request, p50 ${s.p50} ms, p99 ${s.p99} ms`),
       );
 
+      const profiles: [string, ProfileSummary][] = [];
+      for (const urlPath of ['/health', GREETING_PATH]) {
+        ctx.log(`service: CPU profile of the service serving ${urlPath}`);
+        profiles.push([urlPath, await profileService(start, mainJs, serviceEnv, ctx.tempDir('cpu-prof-'), urlPath)]);
+      }
+
       const stat = (name: string, key: keyof Sample): Summary => summarize(samples.get(name)!.map((s) => s[key]));
       const names = variants.map((v) => v.name);
+      const healthNames = names.slice(0, 3);
       const rps = Object.fromEntries(names.map((n) => [n, stat(n, 'rps')]));
-      const rows = names.map((n) => [
+      const rows = healthNames.map((n) => [
         n,
         cell(stat(n, 'rps'), 'req/s'),
         cell(stat(n, 'cpuUsPerRequest'), 'µs'),
@@ -99,28 +127,60 @@ export const serviceSection: Section = {
         ratio(stat(n, 'rps'), rps['raw node:http']!).toFixed(2),
         samples.get(n)!.reduce((a, s) => a + s.errors + s.non2xx, 0),
       ]);
+      const greetingRows = names.slice(3).map((n) => [
+        n,
+        cell(stat(n, 'rps'), 'req/s'),
+        cell(stat(n, 'cpuUsPerRequest'), 'µs'),
+        cell(stat(n, 'p50'), 'ms'),
+        cell(stat(n, 'p99'), 'ms'),
+        ratio(stat(n, 'rps'), rps['bare Express 5, greeting']!).toFixed(2),
+        ratio(stat('bare Express 5, greeting', 'cpuUsPerRequest'), stat(n, 'cpuUsPerRequest')).toFixed(2),
+        samples.get(n)!.reduce((a, s) => a + s.errors + s.non2xx, 0),
+      ]);
       const vsExpress = ratio(rps['service (createApp)']!, rps['bare Express 5']!);
       // Throughput a CPU-bound server could reach is 1 / CPU per request.
       const cpuVsExpress = ratio(stat('bare Express 5', 'cpuUsPerRequest'), stat('service (createApp)', 'cpuUsPerRequest'));
+      const profileTables = profiles.flatMap(([urlPath, p]) => [
+        {
+          caption: `Where the service's CPU goes serving ${urlPath}: self time by owner of the code (node --cpu-prof, the last ${LOAD.durationSeconds} s: the same load as the measured runs; ${fmtMs(p.busyMs)} busy)`,
+          columns: ['owner', 'self time', 'share of busy time'],
+          rows: p.owners.slice(0, 8).map((o) => [o.name, fmtMs(o.ms), percent(o.share)]),
+        },
+        {
+          caption: `The 10 functions with the most self time serving ${urlPath}`,
+          columns: ['function (owner, file)', 'self time', 'share of busy time'],
+          rows: p.functions.map((f) => [f.name, fmtMs(f.ms), percent(f.share)]),
+        },
+      ]);
       return {
         id: 'service',
         title: 'Service overhead: /health throughput',
-        method: `autocannon, ${LOAD.connections} keep-alive connections, no pipelining, ${LOAD.durationSeconds} s per run after a ${LOAD.warmupSeconds} s warm-up, ${reps} interleaved runs per variant (the server's CPU time per request, read from /proc, is the steadier figure on a shared machine); each variant is its own process on 127.0.0.1, the service is the built apps/api/dist/main.js with LOG_LEVEL=info.`,
+        method: `autocannon, ${LOAD.connections} keep-alive connections, no pipelining, ${LOAD.durationSeconds} s per run after a ${LOAD.warmupSeconds} s warm-up, ${reps} interleaved runs per variant (the server's CPU time per request, read from /proc, is the steadier figure on a shared machine); each variant is its own process on 127.0.0.1, the service is the built apps/api/dist/main.js with LOG_LEVEL=info. The same for GET ${GREETING_PATH}, service against bare Express. Then one more run per path under \`node --cpu-prof\` (apart from the measured runs: the profiler costs CPU), summarized by who owns the code that used the CPU.`,
         tables: [
           {
             columns: ['variant', 'throughput', 'server CPU per request', 'p50 latency', 'p99 latency', '× bare Express', '× raw node:http', 'errors + non-2xx'],
             rows,
           },
+          {
+            caption: `GET ${GREETING_PATH}: the service's example route (query validated with zod) against bare Express answering the same path without validation`,
+            columns: ['variant', 'throughput', 'server CPU per request', 'p50 latency', 'p99 latency', '× bare Express', '× bare Express by CPU per request', 'errors + non-2xx'],
+            rows: greetingRows,
+          },
+          ...profileTables,
         ],
         goals: [
-          goal('service / bare Express 5 throughput', Number(vsExpress.toFixed(2)), '≥ 0.8'),
-          goal('service / bare Express 5 by server CPU per request (bare ÷ service)', Number(cpuVsExpress.toFixed(2)), '≥ 0.8'),
+          goal('service / bare Express 5 throughput', Number(vsExpress.toFixed(2)), '≥ 0.9'),
+          goal('service / bare Express 5 by server CPU per request (bare ÷ service)', Number(cpuVsExpress.toFixed(2)), '≥ 0.9'),
         ],
         notes: [],
-        data: Object.fromEntries(names.map((n) => [n, samples.get(n)!])),
+        data: { ...Object.fromEntries(names.map((n) => [n, samples.get(n)!])), profiles: Object.fromEntries(profiles) },
       };
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }
   },
 };
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}

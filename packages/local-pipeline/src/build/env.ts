@@ -16,7 +16,8 @@ import path from 'node:path';
 /**
  * Parent variables passed to the build unchanged: what a build image would
  * define (PATH, HOME, locale, temp dir, time zone), the TLS and proxy settings a
- * corporate network needs for `npm ci`, and npm's own configuration.
+ * corporate network needs for `npm ci`, npm's own configuration, and the
+ * Turborepo cache directory.
  */
 export const PARENT_ENV_ALLOW_LIST: readonly string[] = [
   'PATH',
@@ -37,6 +38,12 @@ export const PARENT_ENV_ALLOW_LIST: readonly string[] = [
   'http_proxy',
   'https_proxy',
   'no_proxy',
+  // Where Turborepo keeps its cache, when the caller chose one. CI points it at
+  // its own run's cache, so a rehearsal build replays the tasks CI has just run
+  // on the same inputs; on CodeBuild the same role falls to the S3 cache of
+  // `.turbo/cache` (buildspec.yml `cache:`) or a Turborepo remote cache
+  // (TURBO_API, TURBO_TEAM, TURBO_TOKEN in the project's environment).
+  'TURBO_CACHE_DIR',
 ];
 
 /** Prefixes of parent variables passed on: locale categories and npm configuration. */

@@ -1,9 +1,11 @@
 // The rehearsal's build with the real Turborepo: a change to the source must
 // reach the build, even though the build's copy sits inside the checkout
 // (.rehearsal/build/src), which ignores it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
-import { build, createRepo, readBuilt, writeFiles } from './helpers';
+import { build, createRepo, parentEnv, readBuilt, writeFiles } from './helpers';
 
 // Two builds with a real turbo and npm: seconds each.
 jest.setTimeout(120_000);
@@ -11,7 +13,7 @@ jest.setTimeout(120_000);
 const TURBO = require.resolve('turbo/bin/turbo');
 
 /** A one-package npm workspace whose build copies src/message.txt to dist/, cached by turbo between builds like buildspec.yml's. */
-function turboRepo() {
+function turboRepo(turboArgs = '--cache-dir=.turbo/cache') {
   const repo = createRepo({
     '.gitignore': '.rehearsal/\nnode_modules/\n.turbo/\ndist/\n',
     'package.json': JSON.stringify({ name: 'fixture', private: true, packageManager: 'npm@11.0.0', workspaces: ['pkg'] }),
@@ -25,7 +27,7 @@ env:
 phases:
   build:
     commands:
-      - node ${TURBO} run build --cache-dir=.turbo/cache > turbo.log 2>&1 || { cat turbo.log; exit 1; }
+      - node ${TURBO} run build ${turboArgs} > turbo.log 2>&1 || { cat turbo.log; exit 1; }
 cache:
   paths:
     - ".turbo/cache/**/*"
@@ -61,5 +63,22 @@ describe('turbo in the rehearsal build', () => {
     expect(second.result.succeeded).toBe(true);
     expect(readBuilt(repo, 'turbo.log')).toContain('FULL TURBO');
     expect(readBuilt(repo, 'pkg/dist/message.txt')).toBe('one\n');
+  });
+
+  it('when the caller sets TURBO_CACHE_DIR, then a build in a fresh work dir replays what an earlier build stored there', async () => {
+    // CI points TURBO_CACHE_DIR at its own run's cache: its rehearsals replay
+    // the tasks it has just run instead of running them again.
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'turbo-cache-dir-'));
+    const env = parentEnv({ TURBO_CACHE_DIR: cacheDir });
+    const first = turboRepo('');
+    const second = turboRepo('');
+
+    await build(first, { parentEnv: env });
+    const replay = await build(second, { parentEnv: env }).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+    expect(replay.result.succeeded).toBe(true);
+    expect(replay.progress).toContain('cache: nothing to restore');
+    expect(readBuilt(second, 'turbo.log')).toContain('FULL TURBO');
+    expect(readBuilt(second, 'pkg/dist/message.txt')).toBe('one\n');
   });
 });
