@@ -24,10 +24,10 @@ const USAGE = `usage: rehearse-pipeline [build|deploy|status|stop] [options]
   --strict-audit       fail the build when the registry cannot be audited, as CodeBuild does
   --workers <n>        pm2 workers per slot (default 2)
   --termination-wait <seconds>
-                       keep the old slot running this long after traffic moves, while a 5xx
-                       alarm watches the new slot (default 0: stop it once drained, no alarm)
-  --alarm-5xx <n>      5xx answers from the new slot during the termination wait that roll the
-                       deployment back (default 5)
+                       keep the old slot running this long after traffic moves, while the 5xx
+                       alarm watches the new slot (default 0: stop it as soon as it has drained)
+  --alarm-5xx <n>      5xx answers from the new slot, from the switch until the old slot stops,
+                       that roll the deployment back (default 5)
   --verbose            echo every build command's output
   --stop               same as the stop command`;
 

@@ -171,15 +171,21 @@ describe('the blue/green rehearsal', () => {
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
   });
 
-  it('when given a bad port, then it exits 2 naming the option', async () => {
+  it.each([
+    [['--port', 'eighty'], '--port must be a port number, got "eighty"'],
+    [['--termination-wait=-1'], '--termination-wait must be a number of seconds from 0 to 3600, got "-1"'],
+    [['--termination-wait', 'soon'], '--termination-wait must be a number of seconds from 0 to 3600, got "soon"'],
+    [['--alarm-5xx', '0'], '--alarm-5xx must be a whole number from 1 to 100000, got "0"'],
+    [['--alarm-5xx', '2.5'], '--alarm-5xx must be a whole number from 1 to 100000, got "2.5"'],
+  ])('when given %j, then it exits 2 naming the option', async (args, message) => {
     const run = await new Promise<CliRun>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'deploy', '--port', 'eighty'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'deploy', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('close', (code) => resolve({ code, stdout: '', stderr }));
     });
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--port must be a port number, got "eighty"');
+    expect(run.stderr).toContain(message);
   });
 });
