@@ -86,3 +86,28 @@ export const INSTANCE_ENV_FILE = `/etc/${SERVICE_NAME}/instance.env`;
  * A deploy environment must therefore not take one of these names.
  */
 export const LOCAL_ENVIRONMENTS: readonly string[] = ['local', 'rehearsal', 'test', 'drill', 'bench'];
+
+/**
+ * A request the service's example route answers 200 with JSON. The acceptance
+ * check (`@conveyor/acceptance`) sends it after every deployment, so it
+ * proves the service's own routes are mounted, not only the health endpoint.
+ * A fork that replaces the example route names one of its own here; the
+ * service's tests run the acceptance check against the app and fail until it does.
+ */
+export const ACCEPTANCE_ROUTE = '/api/greeting?name=Conveyor';
+
+/**
+ * The security headers every response of the service carries (helmet's
+ * defaults, src/app.ts in the service). The acceptance check asserts each one
+ * through the load balancer, so a proxy or a middleware change that drops
+ * them is caught before production.
+ */
+export const SECURITY_HEADERS: readonly string[] = [
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+];

@@ -28,6 +28,11 @@ const USAGE = `usage: rehearse-pipeline [build|deploy|status|logs|stop] [options
   --state-dir <dir>    where the rehearsal keeps its state (default: <repo>/.rehearsal)
   --strict-audit       fail the build when the registry cannot be audited, as CodeBuild does
   --workers <n>        pm2 workers per slot (default 2)
+  --termination-wait <seconds>
+                       keep the old slot running this long after traffic moves, while the 5xx
+                       alarm watches the new slot (default 0: stop it as soon as it has drained)
+  --alarm-5xx <n>      5xx answers from the new slot, from the switch until the old slot stops,
+                       that roll the deployment back (default 5)
   --verbose            echo every build command's output
   --stop               same as the stop command`;
 
@@ -62,6 +67,8 @@ async function main(argv: readonly string[]): Promise<number> {
       'state-dir': { type: 'string' },
       'strict-audit': { type: 'boolean', default: false },
       workers: { type: 'string' },
+      'termination-wait': { type: 'string' },
+      'alarm-5xx': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       stop: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -87,6 +94,14 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const workers = values.workers === undefined ? 2 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive whole number, got "${values.workers}"`);
+  const terminationWait = values['termination-wait'] === undefined ? 0 : Number(values['termination-wait']);
+  if (!Number.isFinite(terminationWait) || terminationWait < 0 || terminationWait > 3_600) {
+    throw new UsageError(`--termination-wait must be a number of seconds from 0 to 3600, got "${values['termination-wait']}"`);
+  }
+  const alarm5xx = values['alarm-5xx'] === undefined ? 5 : Number(values['alarm-5xx']);
+  if (!Number.isInteger(alarm5xx) || alarm5xx < 1 || alarm5xx > 100_000) {
+    throw new UsageError(`--alarm-5xx must be a whole number from 1 to 100000, got "${values['alarm-5xx']}"`);
+  }
 
   const root = repoRoot();
   const stateDir = path.resolve(values['state-dir'] ?? path.join(root, '.rehearsal'));
@@ -144,9 +159,21 @@ async function main(argv: readonly string[]): Promise<number> {
   const hookEnv = Object.fromEntries(
     ['VALIDATE_ATTEMPTS', 'VALIDATE_INTERVAL_SECONDS'].flatMap((key) => (parentEnv[key] ? [[key, parentEnv[key]]] : [])),
   ) as Record<string, string>;
-  const result = await deployBlueGreen({ stateDir, bundleDir, proxyPort, slotPorts, parentEnv, progress: say, workersPerSlot: workers, hookEnv });
+  const result = await deployBlueGreen({
+    stateDir, bundleDir, proxyPort, slotPorts, parentEnv, progress: say, workersPerSlot: workers, hookEnv,
+    terminationWaitMs: Math.round(terminationWait * 1000), alarm5xxThreshold: alarm5xx,
+  });
   if (!result.succeeded) {
     const failure = result.lifecycle.failure;
+    if (result.rollback) {
+      say(
+        result.rollback.cause === 'ALARM_ACTIVE'
+          ? `[rehearse] deployment ${result.deploymentId} Stopped (ALARM_ACTIVE): ${result.rollback.detail}`
+          : `[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'AcceptanceCheck'} on slot ${result.slot}: ${result.rollback.detail}`,
+      );
+      say(`[rehearse] rolled back: traffic on slot ${result.serving?.slot ?? '?'}, commit ${result.serving?.commit ?? '?'}: ${result.url}; slot ${result.slot} stopped`);
+      return 1;
+    }
     say(`[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'an unknown step'} on slot ${result.slot}`);
     say(result.serving ? `[rehearse] traffic stays on slot ${result.serving.slot}, commit ${result.serving.commit}: ${result.url}` : '[rehearse] nothing is serving');
     say(`[rehearse] hook output: ${path.join(stateDir, 'slots', result.slot, 'opt', 'codedeploy-agent', 'deployment-root')}/**/logs/scripts.log`);

@@ -3,9 +3,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { formatCheck, runAcceptance } from '@conveyor/acceptance';
+
 import { readEnvFile } from './env-file';
 import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './lifecycle';
-import { CONTROL_PREFIX, type ProxyStatus } from './proxy';
+import { CONTROL_PREFIX, type AlarmStatus, type ProxyStatus } from './proxy';
 
 export const SLOTS = ['blue', 'green'] as const;
 export type Slot = (typeof SLOTS)[number];
@@ -34,6 +36,27 @@ export interface BlueGreenOptions {
   readonly workersPerSlot?: number;
   /** Extra environment for every hook (e.g. VALIDATE_ATTEMPTS in tests). */
   readonly hookEnv?: Readonly<Record<string, string>>;
+  /**
+   * How long the old slot keeps running after traffic moves, while the 5xx
+   * alarm watches the new slot (CodeDeploy's wait before terminating the
+   * original instances). 0 stops the old slot as soon as it has drained, with
+   * no alarm. @default 0
+   */
+  readonly terminationWaitMs?: number;
+  /** 5xx answers from the new slot during the termination wait that put the alarm in ALARM and roll the deployment back. @default 5 */
+  readonly alarm5xxThreshold?: number;
+  /** Each acceptance-check request's bound. @default 5000 */
+  readonly acceptanceTimeoutMs?: number;
+}
+
+/** Why a deployment whose traffic had moved was rolled back. */
+export interface Rollback {
+  /** CodeDeploy's error code: ALARM_ACTIVE for the 5xx alarm; the acceptance check's failure is the rehearsal's own. */
+  readonly cause: 'ALARM_ACTIVE' | 'ACCEPTANCE_CHECK_FAILED';
+  /** One line: what tripped it. */
+  readonly detail: string;
+  /** The 5xx alarm at the end, when it tripped. */
+  readonly alarm?: AlarmStatus;
 }
 
 export interface BlueGreenResult {
@@ -45,6 +68,8 @@ export interface BlueGreenResult {
   readonly lifecycle: LifecycleResult;
   /** On failure: the slot still serving, if any. */
   readonly serving?: { readonly slot: Slot; readonly commit: string };
+  /** Set when traffic had moved to the new slot and went back to the old one. */
+  readonly rollback?: Rollback;
 }
 
 const PROXY_MAIN = path.join(__dirname, 'proxy-main.js');
@@ -138,6 +163,39 @@ async function switchProxy(port: number, slot: Slot, targetPort: number): Promis
   if (!res.ok) throw new Error(`the proxy refused the switch to ${slot}: HTTP ${res.status}`);
 }
 
+/** Arms the proxy's 5xx alarm on the new slot: at the threshold the proxy itself moves traffic to `fallback`. */
+async function armAlarm(port: number, spec: { port: number; threshold: number; fallback: { slot: Slot; port: number } }): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${CONTROL_PREFIX}alarm`, { method: 'PUT', body: JSON.stringify(spec), signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`the proxy refused the 5xx alarm: HTTP ${res.status}`);
+}
+
+/** Disarms the alarm and returns its final state (it may have tripped an instant before). */
+async function disarmAlarm(port: number): Promise<AlarmStatus | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}${CONTROL_PREFIX}alarm`, { method: 'DELETE', signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`the proxy refused to disarm the 5xx alarm: HTTP ${res.status}`);
+  return ((await res.json()) as { alarm: AlarmStatus | null }).alarm ?? undefined;
+}
+
+/**
+ * Ends the watch: when the alarm has tripped, waits for the requests still in
+ * flight on the new slot (the proxy already sends every new one to the
+ * original slot), so the count is final; then disarms it and returns its state.
+ */
+async function stopWatching(proxyPort: number, port: number, drainTimeoutMs: number): Promise<AlarmStatus | undefined> {
+  if ((await proxyStatus(proxyPort))?.alarm?.state === 'ALARM') await drain(proxyPort, port, drainTimeoutMs);
+  return disarmAlarm(proxyPort);
+}
+
+/** The termination wait: the alarm keeps watching the new slot until the wait ends or it trips. Returns its final state. */
+async function watchTerminationWait(proxyPort: number, port: number, waitMs: number, drainTimeoutMs: number): Promise<AlarmStatus | undefined> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if ((await proxyStatus(proxyPort))?.alarm?.state === 'ALARM') break;
+    await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+  }
+  return stopWatching(proxyPort, port, drainTimeoutMs);
+}
+
 /**
  * Ends a slot's pm2 daemon and the service under it, gracefully (pm2 gives
  * each worker its kill_timeout), through that slot's own PM2_HOME: only
@@ -166,6 +224,8 @@ function findInstalledPm2(slotRoot: string): string | undefined {
     .map((name) => path.join(opt, name, 'app', 'node_modules', 'pm2', 'bin', 'pm2'))
     .find((bin) => existsSync(bin));
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -200,12 +260,20 @@ async function drain(proxyPort: number, port: number, timeoutMs: number): Promis
  * A blue/green deployment on this machine, in CodeDeploy's order:
  * 1. install the revision on the idle slot (the "green" instances): the whole
  *    in-place lifecycle, ApplicationStop through ValidateService;
- * 2. BeforeAllowTraffic, AllowTraffic (the proxy now sends new requests to the
- *    new slot), AfterAllowTraffic;
- * 3. BlockTraffic on the old slot: wait for its in-flight requests (the
- *    deregistration delay), then stop it (CodeDeploy terminates it).
+ * 2. BeforeAllowTraffic; a 5xx alarm armed on the new slot (when there is an
+ *    old one to return to); AllowTraffic (the proxy now sends new requests
+ *    to the new slot), AfterAllowTraffic;
+ * 3. the acceptance check (`@conveyor/acceptance`, what the pipeline runs
+ *    against staging) through the proxy, one `[acceptance]` line per check;
+ * 4. BlockTraffic on the old slot: wait for its in-flight requests (the
+ *    deregistration delay); keep it running through the termination wait
+ *    while the alarm watches the new slot; then stop it (CodeDeploy
+ *    terminates it) and disarm the alarm.
  * If any step fails, traffic stays on (or returns to) the old slot, the new
- * slot is stopped, and the result says what failed.
+ * slot is stopped, and the result says what failed; when traffic had moved,
+ * `rollback` says why it came back (ALARM_ACTIVE, or the acceptance check).
+ * The alarm needs nobody to poll it: the proxy moves traffic back on the
+ * very answer that reaches the threshold.
  */
 export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGreenResult> {
   const { stateDir, bundleDir, progress } = options;
@@ -249,11 +317,25 @@ export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGr
 
   const beforeAllow = await run(['BeforeAllowTraffic']);
   if (!beforeAllow.succeeded) return fail(beforeAllow);
+
+  // The 5xx alarm watches the new slot from the moment it takes traffic until
+  // the original slot stops: only then is there nothing to roll back to.
+  const original = previous && previousSlot ? { slot: previous, port: previousSlot.port, commit: previousSlot.commit } : undefined;
+  const threshold = options.alarm5xxThreshold ?? 5;
+  const alarmName = `${serviceName}-rehearsal-5xx`;
+  if (original) {
+    await armAlarm(options.proxyPort, { port, threshold, fallback: { slot: original.slot, port: original.port } });
+    progress(`[deploy] alarm ${alarmName} watches slot ${slot} until slot ${original.slot} stops: ALARM at ${threshold} 5xx`);
+  }
+
   await switchProxy(options.proxyPort, slot, port);
   const switched = await waitForCommitThroughProxy(options.proxyPort, commit);
   const afterAllow = switched ? await run(['AfterAllowTraffic']) : undefined;
   if (!switched || !afterAllow?.succeeded) {
-    if (previous && previousSlot) await switchProxy(options.proxyPort, previous, previousSlot.port);
+    if (original) {
+      await disarmAlarm(options.proxyPort);
+      await switchProxy(options.proxyPort, original.slot, original.port);
+    }
     const failed: LifecycleResult = afterAllow ?? {
       succeeded: false,
       events: [],
@@ -264,10 +346,47 @@ export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGr
   }
   progress(`[deploy] AllowTraffic: ${url} now routes to slot ${slot}`);
 
-  if (previous && previousSlot) {
-    const left = await drain(options.proxyPort, previousSlot.port, options.drainTimeoutMs ?? 10_000);
-    progress(`[deploy] BlockTraffic: slot ${previous} drained${left > 0 ? ` (${left} requests still running at the deadline)` : ''}`);
-    stopSlot(stateDir, previous, options.parentEnv, progress);
+  /**
+   * Traffic goes back to the original slot (when there is one; the alarm has
+   * already moved it) and the new slot stops once its in-flight requests
+   * have ended.
+   */
+  const rollBack = async (rollback: Rollback, event: string): Promise<BlueGreenResult> => {
+    if (original) {
+      await switchProxy(options.proxyPort, original.slot, original.port);
+      progress(`[deploy] Rollback: ${url} routes to slot ${original.slot} again, commit ${original.commit}`);
+    }
+    await drain(options.proxyPort, port, options.drainTimeoutMs ?? 10_000);
+    const failed = fail({ succeeded: false, events: [], failure: { event, message: rollback.detail }, archiveDir: installed.archiveDir });
+    return original ? { ...failed, rollback } : failed;
+  };
+  const alarmRollback = (alarm: AlarmStatus, event: string) => {
+    progress(
+      `[deploy] alarm ${alarmName} in ALARM: slot ${slot} answered ${alarm.serverErrors} 5xx of ${alarm.requests} requests ` +
+        `(threshold ${threshold}; ${alarm.serverErrorsAtAlarm ?? alarm.serverErrors} when it tripped, the rest were in flight)`,
+    );
+    return rollBack({ cause: 'ALARM_ACTIVE', detail: `alarm ${alarmName} in ALARM: ${alarm.serverErrors} 5xx of ${alarm.requests} requests from slot ${slot}`, alarm }, event);
+  };
+
+  // The acceptance check: what a user sees through the load balancer, the same code the pipeline runs.
+  const acceptance = await runAcceptance({ baseUrl: url, commit, timeoutMs: options.acceptanceTimeoutMs ?? 5_000 });
+  for (const check of acceptance.checks) progress(`[acceptance] ${formatCheck(check)}`);
+  if (!acceptance.passed) {
+    const alarm = original ? await stopWatching(options.proxyPort, port, options.drainTimeoutMs ?? 10_000) : undefined;
+    if (alarm?.state === 'ALARM') return alarmRollback(alarm, 'AcceptanceCheck');
+    const failedChecks = acceptance.checks.filter((check) => !check.passed).map((check) => check.name);
+    return rollBack({ cause: 'ACCEPTANCE_CHECK_FAILED', detail: `acceptance check failed: ${failedChecks.join(', ')}` }, 'AcceptanceCheck');
+  }
+
+  if (original) {
+    const left = await drain(options.proxyPort, original.port, options.drainTimeoutMs ?? 10_000);
+    progress(`[deploy] BlockTraffic: slot ${original.slot} drained${left > 0 ? ` (${left} requests still running at the deadline)` : ''}`);
+    const waitMs = options.terminationWaitMs ?? 0;
+    if (waitMs > 0) progress(`[deploy] termination wait: ${seconds(waitMs)} before stopping slot ${original.slot}`);
+    const alarm = await watchTerminationWait(options.proxyPort, port, waitMs, options.drainTimeoutMs ?? 10_000);
+    if (alarm?.state === 'ALARM') return alarmRollback(alarm, 'TerminationWait');
+    if (waitMs > 0) progress(`[deploy] termination wait over: alarm OK, ${alarm?.serverErrors ?? 0} 5xx of ${alarm?.requests ?? 0} requests from slot ${slot}`);
+    stopSlot(stateDir, original.slot, options.parentEnv, progress);
   }
 
   const slots = { ...state.slots, [slot]: { port, commit, deploymentId: deployment.id } };

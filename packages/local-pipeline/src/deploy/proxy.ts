@@ -12,6 +12,32 @@ export interface ProxyStatus {
   readonly target: ProxyTarget | undefined;
   /** Requests being forwarded right now, per target port. */
   readonly inFlight: Readonly<Record<string, number>>;
+  /** The 5xx alarm on the newly deployed slot, while the rehearsal has one armed. */
+  readonly alarm?: AlarmStatus;
+}
+
+/**
+ * What `PUT /__rehearsal/alarm` arms: the stand-in for a CloudWatch alarm on
+ * the target group's 5xx count, wired to CodeDeploy's automatic rollback.
+ */
+export interface AlarmSpec {
+  /** The slot port whose answers are counted (the new slot). */
+  readonly port: number;
+  /** 5xx answers from `port` that put the alarm in ALARM. */
+  readonly threshold: number;
+  /** Where traffic goes the moment the alarm trips (the original slot). */
+  readonly fallback: ProxyTarget;
+}
+
+export interface AlarmStatus extends AlarmSpec {
+  /** CloudWatch's words: OK until the threshold is reached, then ALARM (it stays there). */
+  readonly state: 'OK' | 'ALARM';
+  /** Requests answered by `port` since the alarm was armed. */
+  readonly requests: number;
+  /** Of those, 5xx answers (a 502 for a slot that did not answer counts too). */
+  readonly serverErrors: number;
+  /** Of those, how many had been answered when the alarm tripped (the rest were already in flight). */
+  readonly serverErrorsAtAlarm?: number;
 }
 
 /** Headers that describe one connection, not the message: never copied across the proxy. */
@@ -41,6 +67,23 @@ export function parseTarget(body: string): ProxyTarget | undefined {
   return { slot, port };
 }
 
+/** An alarm from a control body, or undefined when it is not `{"port": <port>, "threshold": <1-100000>, "fallback": <target>}`. */
+export function parseAlarm(body: string): AlarmSpec | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { port, threshold, fallback } = value as Record<string, unknown>;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1 || threshold > 100_000) return undefined;
+  const target = parseTarget(JSON.stringify(fallback ?? null));
+  if (!target || target.port === port) return undefined;
+  return { port, threshold, fallback: target };
+}
+
 /** Whether a Host header names this machine's loopback (with or without a port): the proxy steers only for local callers. */
 export function isLoopbackHost(host: string | undefined): boolean {
   return host !== undefined && /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i.test(host);
@@ -54,7 +97,12 @@ export function isLoopbackHost(host: string | undefined): boolean {
  * sends new requests to the new target while requests already forwarded to the
  * old one finish there. `PUT /__rehearsal/target` switches; `GET
  * /__rehearsal/status` reports the target and in-flight counts, so the
- * rehearsal can wait for the old slot to drain before stopping it. Control
+ * rehearsal can wait for the old slot to drain before stopping it. `PUT
+ * /__rehearsal/alarm` arms a 5xx alarm on the new slot for the termination
+ * wait: the answer that reaches its threshold moves traffic to the fallback
+ * slot at once, before the next request is forwarded (CloudWatch and
+ * CodeDeploy take minutes; here no further request reaches the bad slot);
+ * `DELETE /__rehearsal/alarm` disarms it and answers its final state. Control
  * requests must name a loopback Host (a page in a browser cannot steer it
  * through DNS rebinding), their bodies are bounded, and malformed ones get a
  * 4xx: the proxy never crashes on its input.
@@ -63,6 +111,19 @@ export function createProxy(initial?: ProxyTarget): http.Server {
   let target = initial;
   const agents = new Map<number, http.Agent>();
   const inFlight: Record<string, number> = {};
+  let alarm: { -readonly [K in keyof AlarmStatus]: AlarmStatus[K] } | undefined;
+  /** Counts one answer from `port` against the armed alarm; trips it (and moves traffic) at the threshold. */
+  const observe = (port: number, status: number) => {
+    if (!alarm || alarm.port !== port) return;
+    alarm.requests += 1;
+    if (status < 500) return;
+    alarm.serverErrors += 1;
+    if (alarm.state === 'OK' && alarm.serverErrors >= alarm.threshold) {
+      alarm.state = 'ALARM';
+      alarm.serverErrorsAtAlarm = alarm.serverErrors;
+      if (target?.port === alarm.port) target = alarm.fallback;
+    }
+  };
   const agentFor = (port: number) => {
     let agent = agents.get(port);
     if (!agent) {
@@ -85,10 +146,17 @@ export function createProxy(initial?: ProxyTarget): http.Server {
       return;
     }
     if (req.method === 'GET' && url === `${CONTROL_PREFIX}status`) {
-      json(res, 200, { target, inFlight } satisfies ProxyStatus);
+      json(res, 200, { target, inFlight, ...(alarm ? { alarm } : {}) } satisfies ProxyStatus);
       return;
     }
-    if (req.method !== 'PUT' || url !== `${CONTROL_PREFIX}target`) {
+    if (req.method === 'DELETE' && url === `${CONTROL_PREFIX}alarm`) {
+      json(res, 200, { alarm: alarm ?? null });
+      alarm = undefined;
+      req.resume();
+      return;
+    }
+    const isTarget = url === `${CONTROL_PREFIX}target`;
+    if (req.method !== 'PUT' || (!isTarget && url !== `${CONTROL_PREFIX}alarm`)) {
       json(res, 404, { error: 'unknown control request' });
       req.resume();
       return;
@@ -109,7 +177,18 @@ export function createProxy(initial?: ProxyTarget): http.Server {
     });
     req.on('end', () => {
       if (refused) return;
-      const next = parseTarget(Buffer.concat(chunks).toString('utf8'));
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (!isTarget) {
+        const spec = parseAlarm(body);
+        if (!spec) {
+          json(res, 400, { error: 'expected {"port": whole number 1-65535, "threshold": whole number 1-100000, "fallback": {"slot": string, "port": another port}}' });
+          return;
+        }
+        alarm = { ...spec, state: 'OK', requests: 0, serverErrors: 0 };
+        json(res, 200, { alarm });
+        return;
+      }
+      const next = parseTarget(body);
       if (!next) {
         json(res, 400, { error: 'expected {"slot": string, "port": whole number 1-65535}' });
         return;
@@ -145,12 +224,17 @@ export function createProxy(initial?: ProxyTarget): http.Server {
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
     headers['x-forwarded-proto'] = 'http';
     const upstream = http.request({ host: '127.0.0.1', port: current.port, method: req.method, path: url, headers, agent: agentFor(current.port) }, (answer) => {
+      observe(current.port, answer.statusCode ?? 502);
       res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
       answer.pipe(res);
     });
     upstream.on('error', () => {
-      if (res.headersSent) res.destroy();
-      else json(res, 502, { error: { code: 'bad_gateway', message: `Slot ${current.slot} did not answer` } });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      observe(current.port, 502);
+      json(res, 502, { error: { code: 'bad_gateway', message: `Slot ${current.slot} did not answer` } });
     });
     req.pipe(upstream);
   });

@@ -21,16 +21,48 @@ export async function makeBundle(dir: string, commit: string): Promise<string> {
   return outDir;
 }
 
+/** A copy of `bundle` released as `commit` (deploy.env and build-info.json say so), to change before deploying. */
+function copyAsCommit(bundle: string, dir: string, commit: string): string {
+  const copy = path.join(dir, `bundle-${commit}`);
+  cpSync(bundle, copy, { recursive: true });
+  const deployEnv = path.join(copy, 'deploy.env');
+  writeFileSync(deployEnv, readFileSync(deployEnv, 'utf8').replace(/^BUNDLE_COMMIT=.*$/m, `BUNDLE_COMMIT=${commit}`));
+  const buildInfo = path.join(copy, 'app', 'build-info.json');
+  writeFileSync(buildInfo, readFileSync(buildInfo, 'utf8').replace(/"commit": ".*"/, `"commit": "${commit}"`));
+  return copy;
+}
+
 /** A copy of `bundle` whose service throws while loading: it can never pass ValidateService. */
 export function makeBrokenBundle(bundle: string, dir: string, commit: string): string {
-  const broken = path.join(dir, `bundle-${commit}`);
-  cpSync(bundle, broken, { recursive: true });
+  const broken = copyAsCommit(bundle, dir, commit);
   writeFileSync(path.join(broken, 'app', 'dist', 'main.js'), 'throw new Error("deliberately broken build");\n');
-  const deployEnv = path.join(broken, 'deploy.env');
-  writeFileSync(deployEnv, readFileSync(deployEnv, 'utf8').replace(/^BUNDLE_COMMIT=.*$/m, `BUNDLE_COMMIT=${commit}`));
-  const buildInfo = path.join(broken, 'app', 'build-info.json');
-  writeFileSync(buildInfo, readFileSync(buildInfo, 'utf8').replace(/"commit": ".*"/, `"commit": "${commit}"`));
   return broken;
+}
+
+/**
+ * A copy of `bundle` with a regression in the example route: `GET
+ * /api/greeting` answers 500 for any name with a space in it (`two-word`), or
+ * for every name (`every`). Either boots and passes ValidateService (which
+ * asks /health); the two-word one also passes the acceptance check (whose
+ * one sample name has no space), so only the 5xx alarm on real traffic can
+ * catch it. The change is made in the bundled service's compiled route;
+ * it throws if that code is not found, so the fixture cannot silently deploy
+ * a healthy release.
+ */
+export function makeFailingGreetingBundle(bundle: string, dir: string, commit: string, names: 'two-word' | 'every' = 'two-word'): string {
+  const failing = copyAsCommit(bundle, dir, commit);
+  const main = path.join(failing, 'app', 'dist', 'main.js');
+  const source = readFileSync(main, 'utf8');
+  const route = /res\.json\(answer\(parseName\(req\.query, "query"\)\)\);/;
+  if (!route.test(source)) throw new Error(`the GET /api/greeting handler was not found in ${main}: update makeFailingGreetingBundle`);
+  writeFileSync(
+    main,
+    source.replace(
+      route,
+      `const name = parseName(req.query, "query"); if (${names === 'every' ? 'true' : 'name.includes(" ")'}) throw new Error("greeting regression"); res.json(answer(name));`,
+    ),
+  );
+  return failing;
 }
 
 /**

@@ -3,13 +3,13 @@ import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, makeSlowHookBundle, tempDir } from './fixtures';
+import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, makeFailingGreetingBundle, makeSlowHookBundle, tempDir } from './fixtures';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 let work: string;
 let stateDir: string;
-let bundles: { first: string; second: string; broken: string; slowHook: string };
+let bundles: { first: string; second: string; broken: string; slowHook: string; failingGreeting: string };
 let ports: { proxy: number; blue: number; green: number };
 
 interface CliRun {
@@ -84,7 +84,13 @@ beforeAll(async () => {
   work = tempDir('rehearsal');
   stateDir = path.join(work, 'state');
   const [first, second] = await Promise.all([makeBundle(work, 'rev-first'), makeBundle(work, 'rev-second')]);
-  bundles = { first, second, broken: makeBrokenBundle(second, work, 'rev-broken'), slowHook: makeSlowHookBundle(second, work, 'rev-slow-hook') };
+  bundles = {
+    first,
+    second,
+    broken: makeBrokenBundle(second, work, 'rev-broken'),
+    slowHook: makeSlowHookBundle(second, work, 'rev-slow-hook'),
+    failingGreeting: makeFailingGreetingBundle(second, work, 'rev-500', 'every'),
+  };
   ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
 });
 
@@ -103,6 +109,12 @@ describe('the blue/green rehearsal', () => {
       expect(run.stderr).toContain(event);
     }
     expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-first' });
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('[acceptance] '))).toEqual([
+      expect.stringMatching(/^\[acceptance\] PASS health: .* commit rev-first$/),
+      expect.stringMatching(/^\[acceptance\] PASS example route: /),
+      expect.stringMatching(/^\[acceptance\] PASS unknown route: /),
+      expect.stringMatching(/^\[acceptance\] PASS security headers: /),
+    ]);
   });
 
   it('when deploying again under load, then the new commit goes to slot green, the proxy follows, blue stops, and no request fails', async () => {
@@ -128,6 +140,18 @@ describe('the blue/green rehearsal', () => {
     await expect(health(ports.blue)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('when the example route answers 500 after the switch, then the acceptance check fails, traffic goes back to green, blue stops, and no health request fails', async () => {
+    const { result: run, failed, errors } = await loadDuring(cli(['deploy', '--bundle', bundles.failingGreeting]));
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('[acceptance] FAIL example route: GET /api/greeting?name=Conveyor answered 500, expected 200');
+    expect(run.stderr).toContain('FAILED at AcceptanceCheck on slot blue: acceptance check failed: example route');
+    expect(run.stderr).toContain('rolled back: traffic on slot green, commit rev-second');
+    expect({ failed, errors }).toEqual({ failed: 0, errors: [] });
+    expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-second' });
+    await expect(health(ports.blue)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   it('when a hook outlives its timeout, then the deployment fails at that event and green keeps serving', async () => {
     const run = await cli(['deploy', '--bundle', bundles.slowHook]);
 
@@ -147,15 +171,21 @@ describe('the blue/green rehearsal', () => {
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
   });
 
-  it('when given a bad port, then it exits 2 naming the option', async () => {
+  it.each([
+    [['--port', 'eighty'], '--port must be a port number, got "eighty"'],
+    [['--termination-wait=-1'], '--termination-wait must be a number of seconds from 0 to 3600, got "-1"'],
+    [['--termination-wait', 'soon'], '--termination-wait must be a number of seconds from 0 to 3600, got "soon"'],
+    [['--alarm-5xx', '0'], '--alarm-5xx must be a whole number from 1 to 100000, got "0"'],
+    [['--alarm-5xx', '2.5'], '--alarm-5xx must be a whole number from 1 to 100000, got "2.5"'],
+  ])('when given %j, then it exits 2 naming the option', async (args, message) => {
     const run = await new Promise<CliRun>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'deploy', '--port', 'eighty'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'deploy', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('close', (code) => resolve({ code, stdout: '', stderr }));
     });
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--port must be a port number, got "eighty"');
+    expect(run.stderr).toContain(message);
   });
 });
