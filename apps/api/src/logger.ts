@@ -5,6 +5,8 @@ export interface LoggerOptions {
   readonly service: string;
   readonly environment?: string;
   readonly version?: string;
+  /** The commit the running build was made from: on every line, so a log query can pick one release. */
+  readonly commit?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export function createLogger(options: LoggerOptions, destination?: DestinationSt
   return pino(
     {
       level: options.level,
-      base: { service: options.service, env: options.environment, version: options.version },
+      base: { service: options.service, env: options.environment, version: options.version, commit: options.commit },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: ['*.password', '*.secret', '*.token', '*.authorization', '*.cookie', 'headers', 'body'],

@@ -75,6 +75,7 @@ export async function runService(options: RunServiceOptions = {}): Promise<void>
     service: config.SERVICE_NAME,
     environment: config.APP_ENV,
     version: buildInfo.version,
+    commit: buildInfo.commit,
   }, destination);
   currentLogger = logger;
   const lifecycle = createLifecycle();
@@ -108,7 +109,7 @@ export async function runService(options: RunServiceOptions = {}): Promise<void>
   }
 
   logger.info(
-    { url: `http://${config.HOST}:${config.PORT}`, commit: buildInfo.commit, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+    { url: `http://${config.HOST}:${config.PORT}`, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
     'Listening',
   );
   // Under pm2 with wait_ready, this is what lets a start or reload move on.

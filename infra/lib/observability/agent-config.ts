@@ -21,9 +21,8 @@ export type ShippedLog = keyof typeof SHIPPED_LOGS;
  * The agent names every stream after the instance: it resolves the placeholder
  * once, when it starts. A stream cannot carry the release (no placeholder
  * exists for it, and the release changes while the agent runs, on in-place
- * deployments): the service's lines say which release wrote them (`version`,
- * and the `Listening` line's `commit`), and the deployment log names the
- * deployment id.
+ * deployments): every service line says which release wrote it (`commit`),
+ * and the deployment log names the deployment id.
  */
 export const LOG_STREAM_NAME = '{instance_id}';
 

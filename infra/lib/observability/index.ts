@@ -16,12 +16,12 @@ export { cloudWatchAgentConfig, ENVIRONMENT_DIMENSION, INSTANCE_METRICS, LOG_STR
 /** The saved Logs Insights queries, by name (`<service>/<environment>/<name>` in the console). */
 export const INSIGHTS_QUERIES = {
   /**
-   * Failed requests and logged errors, newest first, with the release (`version`) and the
-   * instance (`@logStream`) beside each. On blue/green the newest instances are the newest
-   * release; in place, pin one with `filter version = "..."` or an instance's stream.
+   * Failed requests and logged errors, newest first, with the release (`commit`: the
+   * service writes it on every line) and the instance (`@logStream`) beside each. Pin one
+   * release with `filter commit = "<sha>"`, the commit the pipeline run deployed.
    */
   'errors-of-the-current-release': [
-    'fields @timestamp, @logStream, version, reqId, method, path, status, durationMs, msg, err.type, err.message',
+    'fields @timestamp, @logStream, commit, reqId, method, path, status, durationMs, msg, err.type, err.message',
     '| filter level >= 50 or status >= 500',
     '| sort @timestamp desc',
     '| limit 200',

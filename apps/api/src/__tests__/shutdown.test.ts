@@ -24,6 +24,20 @@ describe('boot', () => {
     expect([own.status, extra.status]).toEqual([200, 200]);
   });
 
+  it('when it serves, then every log line names the release that wrote it', async () => {
+    service = await startService();
+    await service.ready;
+
+    const health = JSON.parse((await get(service.port, '/health')).body) as { version: string; commit: string };
+    await get(service.port, '/no-such-route');
+    await service.waitForLog('request completed');
+
+    // From Listening on, through the access lines: a log query can pick one release by its commit.
+    const served = service.logs.slice(service.logs.findIndex((line) => line.msg === 'Listening'));
+    expect(served.map((line) => line.msg)).toEqual(expect.arrayContaining(['Listening', 'request completed']));
+    for (const line of served) expect(line).toMatchObject({ version: health.version, commit: health.commit });
+  });
+
   it('when a config value is invalid, then it exits 1 naming the key, never ready', async () => {
     service = await startService({ SHUTDOWN_TIMEOUT_MS: 'soon' });
 

@@ -247,7 +247,7 @@ describe('observability of each environment', () => {
     it('when the queries run, then they read the fields the service writes on each line (request id, status, route, duration, release)', () => {
       // Assert: the names apps/api's logger and request-context write
       const errors = INSIGHTS_QUERIES['errors-of-the-current-release'];
-      for (const field of ['reqId', 'status', 'path', 'method', 'durationMs', 'version', 'level', 'err.message', '@logStream']) expect(errors).toContain(field);
+      for (const field of ['reqId', 'status', 'path', 'method', 'durationMs', 'commit', 'level', 'err.message', '@logStream']) expect(errors).toContain(field);
       expect(errors).toMatch(/filter level >= 50 or status >= 500/);
       const slowest = INSIGHTS_QUERIES['slowest-routes'];
       expect(slowest).toMatch(/pct\(durationMs, 99\)/);
