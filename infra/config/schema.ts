@@ -14,6 +14,8 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codestar-connections|codeconnections):([a-z]{2}(-[a-z]+)+-\d):\d{12}:connection\/[0-9a-f-]{36}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f-]{36}$/;
 const REPOSITORY_PART = /^[A-Za-z0-9_.-]{1,100}$/;
+// A DNS name of at least two labels, lowercase (what a certificate names).
+const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 // An account has at most one IAM OIDC provider per issuer URL: GitHub Actions' is token.actions.githubusercontent.com.
 const GITHUB_OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 
@@ -183,6 +185,14 @@ const environment = z
       .regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN')
       .optional()
       .describe('ACM certificate for HTTPS on the load balancer. Unset: HTTP only.'),
+    domainName: z
+      .string()
+      .regex(DOMAIN_NAME, 'must be a lowercase DNS name such as api.example.com')
+      .optional()
+      .describe(
+        'The name your DNS record gives the load balancer, which the certificate covers. The acceptance check calls https://<domainName>; ' +
+          'required with certificateArn on every environment before production.',
+      ),
     ...parameterFields(),
     alarms: alarmThresholds.prefault({}),
     observability: observabilitySettings.prefault({}).describe('Logs and instance metrics in CloudWatch: retention and the switches that cost money.'),
@@ -353,6 +363,18 @@ export const deployConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['environments', index, 'name'], message: `duplicates environment "${env.name}"` });
       }
       seen.add(env.name);
+      // The acceptance check runs after every environment but the last; over HTTPS it needs the name the
+      // certificate covers (the load balancer's own DNS name is not one a certificate can name).
+      if (env.certificateArn !== undefined && env.domainName === undefined && index < config.environments.length - 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', index, 'domainName'],
+          message: 'is required with certificateArn before production: the acceptance check calls https://<domainName>, the name the certificate covers',
+        });
+      }
+      if (env.domainName !== undefined && env.certificateArn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['environments', index, 'domainName'], message: 'needs certificateArn: it names the HTTPS endpoint' });
+      }
       const certificateRegion = env.certificateArn?.split(':')[3];
       if (certificateRegion !== undefined && certificateRegion !== config.region) {
         ctx.addIssue({

@@ -71,13 +71,19 @@ function environment(region: string): fc.Arbitrary<EnvironmentInput> {
       deploymentStyle: optional(fc.constantFrom('in-place' as const, 'blue-green' as const)),
       blueGreen: optional(fc.record({ terminationWaitMinutes: fc.integer({ min: 0, max: 2880 }) })),
       natGateways: optional(fc.constantFrom(1, 2)),
-      certificateArn: optional(fc.tuple(account, fc.uuid()).map(([id, uuid]) => `arn:aws:acm:${region}:${id}:certificate/${uuid}`)),
+      https: optional(
+        fc.record({
+          certificateArn: fc.tuple(account, fc.uuid()).map(([id, uuid]) => `arn:aws:acm:${region}:${id}:certificate/${uuid}`),
+          domainName: fc.stringMatching(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?\.example\.(com|org)$/),
+        }),
+      ),
       greeting: fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s.trim().length > 0),
       logLevel: optional(fc.constantFrom(...LOG_LEVELS)),
       alarms,
       observability,
     })
-    .map((env) => defined(env) as EnvironmentInput);
+    // A certificate comes with the name it covers (required before production, see the schema).
+    .map(({ https, ...env }) => defined({ ...env, ...https }) as EnvironmentInput);
 }
 
 const repositoryPart = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/);

@@ -94,6 +94,13 @@ describe('parseDeployConfig', () => {
       withEnvironments({ ...staging, certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }),
       'environments[0].certificateArn',
     ],
+    [
+      'a certificate without its domain name before production',
+      withEnvironments({ ...staging, certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }, prod),
+      'environments[0].domainName',
+    ],
+    ['a domain name without a certificate', withEnvironments({ ...staging, domainName: 'staging.example.com' }, prod), 'environments[0].domainName'],
+    ['an uppercase domain name', withEnvironments({ ...staging, domainName: 'Staging.Example.com' }, prod), 'environments[0].domainName'],
     ['no environment at all', withEnvironments(), 'environments'],
     ['a misspelt field', withEnvironments({ ...staging, instanceTyp: 't3.small' } as never), 'environments[0]'],
     ['an invalid email', { ...deployConfig, notificationEmails: ['ops.example.com'] }, 'notificationEmails[0]'],

@@ -58,7 +58,8 @@ export function createStacks(app: App, config: DeployConfig): ServiceStacks {
       deploymentGroup: stack.deployment.deploymentGroup,
       instanceRole: stack.fleet.role,
       stackName: stack.stackName,
-      serviceUrl: stack.loadBalancer.url,
+      // With HTTPS, the name the certificate covers; the load balancer's own name fails TLS verification.
+      serviceUrl: config.environments[index]?.domainName ? `https://${config.environments[index].domainName}` : stack.loadBalancer.url,
       // The alarms on the deployment group: blue/green leaves the unhealthy-hosts alarm off it
       // (in ALARM until the first release), so a stage condition on it would block that release too.
       rollbackAlarms:

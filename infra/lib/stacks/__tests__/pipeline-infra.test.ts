@@ -262,16 +262,17 @@ describe('pipeline settings from the deploy config', () => {
     expect(rulesOf('Deploy-staging').map((rule) => rule.RuleTypeId.Provider)).not.toContain('DeploymentWindow');
   });
 
-  it('when an environment serves HTTPS, then its acceptance check calls https://', () => {
+  it('when an environment serves HTTPS, then its acceptance check calls https:// on the name its certificate covers', () => {
     // Arrange
     const certificateArn = 'arn:aws:acm:us-east-1:111122223333:certificate/0f0e0d0c-0b0a-4999-8888-777766665555';
-    const stacks = synthStacks(testConfig({ environments: [{ ...shippedEnvironment('staging'), certificateArn }, shippedEnvironment('prod')] }));
+    const domainName = 'staging.example.com';
+    const stacks = synthStacks(testConfig({ environments: [{ ...shippedEnvironment('staging'), certificateArn, domainName }, shippedEnvironment('prod')] }));
     const template = Template.fromStack(stacks.pipeline);
 
     // Act
     const check = action(template, 'Deploy-staging', 'AcceptanceCheck');
 
     // Assert
-    expect(JSON.stringify(stacks.pipeline.resolve(check.Configuration.EnvironmentVariables))).toContain('\\"value\\":\\"https://');
+    expect(JSON.stringify(stacks.pipeline.resolve(check.Configuration.EnvironmentVariables))).toContain(`\\"value\\":\\"https://${domainName}\\"`);
   });
 });
