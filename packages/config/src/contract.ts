@@ -94,7 +94,7 @@ export const LOCAL_ENVIRONMENTS: readonly string[] = ['local', 'rehearsal', 'tes
  * A fork that replaces the example route names one of its own here; the
  * service's tests run the acceptance check against the app and fail until it does.
  */
-export const ACCEPTANCE_ROUTE = '/api/greeting?name=Conveyor';
+export const ACCEPTANCE_ROUTE = '/api/greeting?name=Ada';
 
 /**
  * The security headers every response of the service carries (helmet's

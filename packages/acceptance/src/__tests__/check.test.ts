@@ -24,7 +24,7 @@ const GOOD: Behaviour = {
   commit: '3f2c1e0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e',
   healthStatus: 200,
   exampleStatus: 200,
-  exampleBody: JSON.stringify({ greeting: 'Hello, Conveyor!' }),
+  exampleBody: JSON.stringify({ greeting: 'Hello, Ada!' }),
   notFoundBody: JSON.stringify({ error: { code: 'not_found', message: 'No route matches this method and path', requestId: 'r-1' } }),
   notFoundStatus: 404,
   missingHeaders: [],

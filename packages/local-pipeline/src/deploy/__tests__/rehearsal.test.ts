@@ -144,7 +144,7 @@ describe('the blue/green rehearsal', () => {
     const { result: run, failed, errors } = await loadDuring(cli(['deploy', '--bundle', bundles.failingGreeting]));
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('[acceptance] FAIL example route: GET /api/greeting?name=Conveyor answered 500, expected 200');
+    expect(run.stderr).toContain('[acceptance] FAIL example route: GET /api/greeting?name=Ada answered 500, expected 200');
     expect(run.stderr).toContain('FAILED at AcceptanceCheck on slot blue: acceptance check failed: example route');
     expect(run.stderr).toContain('rolled back: traffic on slot green, commit rev-second');
     expect({ failed, errors }).toEqual({ failed: 0, errors: [] });
