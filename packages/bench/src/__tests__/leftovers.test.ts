@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { endLeftovers, processesMentioning } from '../support/leftovers';
@@ -32,10 +32,11 @@ describe('endLeftovers', () => {
     const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', path.join(work(), 'other')], { detached: true, stdio: 'ignore' });
     leftover.unref();
     bystander.unref();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both must be running (their command lines readable) before the scan; polled, not slept, for a loaded machine.
+    await until(() => [leftover.pid!, bystander.pid!].every((pid) => commandLine(pid).includes(work())));
 
     const ended = endLeftovers([marker]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => !alive(leftover.pid!));
     const bystanderAlive = alive(bystander.pid!);
     process.kill(bystander.pid!, 'SIGKILL');
 
@@ -44,3 +45,16 @@ describe('endLeftovers', () => {
     expect(bystanderAlive).toBe(true);
   });
 });
+
+/** Polls `condition` every 20 ms for up to 10 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
