@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { SERVICE_NAME } from '../names';
-import { PipelineStep } from '../pipeline-step';
+import { INSTALL_FROM_LOCKFILE, PipelineStep } from '../pipeline-step';
 
 /** The workspace package holding the check; the local rehearsal runs the same one. */
 export const ACCEPTANCE_PACKAGE = '@conveyor/acceptance';
@@ -56,7 +56,7 @@ export class AcceptanceCheck extends Construct {
         version: '0.2',
         env: { shell: 'bash' },
         phases: {
-          install: { 'runtime-versions': { nodejs: 22 }, commands: ['npm ci --no-audit --no-fund'] },
+          install: { 'runtime-versions': { nodejs: 22 }, commands: [...INSTALL_FROM_LOCKFILE] },
           build: {
             commands: [
               `npx turbo run build --filter=${ACCEPTANCE_PACKAGE}`,

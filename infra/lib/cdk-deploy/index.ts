@@ -8,7 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { SERVICE_NAME } from '../names';
-import { PipelineStep } from '../pipeline-step';
+import { INSTALL_FROM_LOCKFILE, PipelineStep } from '../pipeline-step';
 
 /** The file the synth writes into the cloud assembly: the CDK CLI version of the lockfile, which the deploy steps install. */
 export const CLI_VERSION_FILE = 'cdk-cli-version';
@@ -77,7 +77,7 @@ export class CdkDeployment extends Construct {
         version: '0.2',
         env: { shell: 'bash' },
         phases: {
-          install: { 'runtime-versions': { nodejs: 22 }, commands: ['npm ci --no-audit --no-fund'] },
+          install: { 'runtime-versions': { nodejs: 22 }, commands: [...INSTALL_FROM_LOCKFILE] },
           build: {
             commands: [
               // The same offline synth as `npm run synth` on a laptop, cdk-nag included.

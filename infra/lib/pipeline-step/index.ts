@@ -11,6 +11,18 @@ import { pipelineArtifactObjects } from '../artifact-store';
 import { BUILD_IMAGE } from '../build';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 
+/**
+ * npm 11 from the root package.json's `packageManager` when the image has an
+ * older one: allowScripts and strict-allow-scripts (which install scripts may
+ * run) are read from npm 11 on, and CodeBuild's Node.js 22 ships npm 10, which
+ * would run every script. buildspec.yml does the same for the Build stage.
+ */
+export const NPM_FROM_PACKAGE_MANAGER =
+  'if (( "$(npm --version | cut -d. -f1)" < 11 )); then npm install --global --no-audit --no-fund "$(node -p \'require("./package.json").packageManager\')"; fi';
+
+/** The install phase of every pipeline step that runs the repository's code: the right npm, then the lockfile. */
+export const INSTALL_FROM_LOCKFILE: readonly string[] = [NPM_FROM_PACKAGE_MANAGER, 'npm ci --no-audit --no-fund'];
+
 export interface PipelineStepProps {
   /** The CodeBuild project's name (its log group is `/aws/codebuild/<name>`). */
   readonly projectName: string;

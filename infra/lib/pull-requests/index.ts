@@ -11,6 +11,7 @@ import type { SourceConfig } from '../../config/schema';
 import { BUILD_IMAGE } from '../build';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { SERVICE_NAME } from '../names';
+import { NPM_FROM_PACKAGE_MANAGER } from '../pipeline-step';
 
 /** The issuer of GitHub Actions' OIDC tokens; an account has at most one IAM provider for it. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
@@ -203,8 +204,7 @@ export function pullRequestBuildSpec(): Record<string, unknown> {
       install: { 'runtime-versions': { nodejs: CHECK_NODE_RUNTIME } },
       build: {
         commands: [
-          // allowScripts in package.json needs npm 11: CodeBuild's Node.js 22 ships npm 10 (see buildspec.yml).
-          'if (( "$(npm --version | cut -d. -f1)" < 11 )); then npm install --global --no-audit --no-fund "$(node -p \'require("./package.json").packageManager\')"; fi',
+          NPM_FROM_PACKAGE_MANAGER,
           ...PULL_REQUEST_CHECK_COMMANDS,
         ],
       },

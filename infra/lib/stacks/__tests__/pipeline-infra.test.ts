@@ -8,6 +8,7 @@ import { shippedEnvironment, synthStacks, testConfig } from '../../../test-suppo
 import { expectAllowed, expectDenied, resolveApp, TEST_ACCOUNT, type SimulatedPrincipal } from '../../../test-support/iam-simulator';
 import { CLI_VERSION_FILE } from '../../cdk-deploy';
 import { names } from '../../names';
+import { NPM_FROM_PACKAGE_MANAGER } from '../../pipeline-step';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 interface Rule {
@@ -77,7 +78,7 @@ describe('infrastructure from the push (the example config)', () => {
     expect(synth.RunOrder ?? 1).toBe(build.RunOrder ?? 1);
     expect(synth.InputArtifacts).toEqual([{ Name: 'Source' }]);
     expect(synth.OutputArtifacts).toEqual([{ Name: 'Assembly' }]);
-    expect(spec.phases.install?.commands).toEqual(['npm ci --no-audit --no-fund']);
+    expect(spec.phases.install?.commands).toEqual([NPM_FROM_PACKAGE_MANAGER, 'npm ci --no-audit --no-fund']);
     expect(spec.phases.build?.commands[0]).toBe('npm run synth');
     expect(spec.phases.build?.commands[1]).toContain(`> infra/cdk.out/${CLI_VERSION_FILE}`);
     expect(spec.artifacts).toEqual({ 'base-directory': 'infra/cdk.out', files: ['**/*'] });
@@ -137,7 +138,7 @@ describe('infrastructure from the push (the example config)', () => {
     expect(stage?.Actions.at(-1)?.Name).toBe('AcceptanceCheck');
     expect(check.RunOrder).toBeGreaterThan(action(template, 'Deploy-staging', 'Deploy').RunOrder ?? 1);
     expect(check.InputArtifacts).toEqual([{ Name: 'Source' }]);
-    expect(spec.phases.install?.commands).toEqual(['npm ci --no-audit --no-fund']);
+    expect(spec.phases.install?.commands).toEqual([NPM_FROM_PACKAGE_MANAGER, 'npm ci --no-audit --no-fund']);
     expect(spec.phases.build?.commands).toEqual([
       'npx turbo run build --filter=@conveyor/acceptance',
       'npx acceptance-check --url "${SERVICE_URL}" --commit "${SOURCE_COMMIT_ID}"',
