@@ -89,10 +89,12 @@ export class WorkshopError extends Error {
 /** Variables passed through from the parent environment, as a newcomer's shell would have them. */
 const PASSED_THROUGH = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM',
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-// Not TURBO_CACHE_DIR, although CI sets it: the modules document what a
-// newcomer's fresh clone prints (`cache miss, executing` on the first
-// `npm start`, a first build of several minutes), and a cache shared with
-// the caller would replay instead. The workshop stays CI's cold build.
+// Not TURBO_CACHE_DIR itself, although CI sets it: module 1 documents what a
+// newcomer's fresh clone prints on the first `npm start` (`cache miss,
+// executing`). The caller's cache reaches the rehearsal's builds only, as
+// REHEARSAL_TURBO_CACHE_DIR (see blockEnv): they replay what CI has just run
+// on the same files, and CI's cold build is the fork check's (a renamed fork
+// misses every entry).
 /**
  * npm settings passed through: where the registry is and how to reach it. Not
  * the ones `npm run` sets for its own script (npm_config_local_prefix would
@@ -110,6 +112,8 @@ export function blockEnv(parentEnv: Readonly<Record<string, string | undefined>>
   for (const [key, value] of Object.entries(parentEnv)) {
     if (value !== undefined && NPM_PASSED_THROUGH.test(key)) env[key] = value;
   }
+  const callersTurboCache = parentEnv['TURBO_CACHE_DIR'];
+  if (callersTurboCache !== undefined && callersTurboCache !== '') env['REHEARSAL_TURBO_CACHE_DIR'] = callersTurboCache;
   // The checkout's node_modules/.bin (npm run puts it first) must not shadow the copy's.
   const inCheckout = (dir: string) => dir === sourceRoot || dir.startsWith(`${sourceRoot}/`);
   env['PATH'] = (parentEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((dir) => dir !== '' && !inCheckout(dir)).join(':');

@@ -126,6 +126,12 @@ export function buildEnv(input: BuildEnvInput): BuildEnv {
     if (value !== undefined && isAllowed(name)) env[name] = value;
   }
   if (env['PATH'] !== undefined) env['PATH'] = cleanPath(env['PATH'], input.sourceRoot);
+  // A Turborepo cache for the rehearsal's builds alone: the workshop checker
+  // hands CI's cache on this way, so its copy's builds replay what CI ran
+  // while the reader's own `npm start` there still shows a fresh clone's
+  // cache misses. It wins over TURBO_CACHE_DIR and is not passed on itself.
+  const rehearsalTurboCache = input.parentEnv['REHEARSAL_TURBO_CACHE_DIR'];
+  if (rehearsalTurboCache !== undefined && rehearsalTurboCache !== '') env['TURBO_CACHE_DIR'] = rehearsalTurboCache;
 
   const reserved: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.codeBuild)) {

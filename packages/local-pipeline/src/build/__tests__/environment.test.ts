@@ -110,6 +110,16 @@ describe('variables from the buildspec, the overrides and the parent process', (
     expect(env).not.toHaveProperty('npm_package_name');
   });
 
+  it('when the parent sets REHEARSAL_TURBO_CACHE_DIR, then the build gets it as TURBO_CACHE_DIR, over the parent TURBO_CACHE_DIR', async () => {
+    const repo = createRepo({ 'buildspec.yml': DUMP_ENV });
+
+    await build(repo, { parentEnv: parentEnv({ TURBO_CACHE_DIR: '/the/callers/cache', REHEARSAL_TURBO_CACHE_DIR: '/the/rehearsals/cache' }) });
+
+    const env = readEnvDump(repo, 'env.txt');
+    expect(env['TURBO_CACHE_DIR']).toBe('/the/rehearsals/cache');
+    expect(env).not.toHaveProperty('REHEARSAL_TURBO_CACHE_DIR');
+  });
+
   it('when the buildspec sets a CODEBUILD_ variable, then CodeBuild keeps its own value and a warning says why', async () => {
     const repo = createRepo({ 'buildspec.yml': DUMP_ENV.replace('    LAYERED:', '    CODEBUILD_BUILD_NUMBER: "99"\n    LAYERED:') });
 
