@@ -2,12 +2,20 @@
  * `npm run fork-check [-- --keep]`: makes a throwaway fork of this checkout's
  * HEAD with `npm run rename` and another deploy config, runs install, lint,
  * typecheck, test, synth and a rehearsal there, and fails on any leftover of
- * the old names. CI runs it after the main job (.ci/run).
+ * the old names. CI runs it beside the main job and the workshop (.ci/run).
  */
 import { parseArgs } from 'node:util';
 
 import { forkCheck } from './fork-check';
 import { repoRoot } from './repo';
+
+// Ctrl-C, or CI ending the check when another step failed, signals the whole
+// process group: the step's command ends with it, and the check stays alive
+// for its own clean-up (the fork's rehearsal stopped, the fork removed). A
+// second signal ends it at once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => console.error(`[fork-check] ${signal}: stopping the fork's rehearsal and removing the fork`));
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { keep: { type: 'boolean', default: false } }, strict: true });

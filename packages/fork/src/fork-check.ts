@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -147,8 +148,10 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
   const logDir = path.join(tmp, 'logs');
   mkdirSync(logDir);
   let logFile = path.join(logDir, '00-setup.log');
-  // One rehearsal at a time on this machine: it serves on port 8080.
-  const rehearseLock = path.join(os.tmpdir(), `${upstream.scope.slice(1)}-rehearse.lock`);
+  // The fork's rehearsal serves on ports of its own (its state dir is the
+  // fork's), so it runs beside any other rehearsal on this machine, such as
+  // CI's workshop, without waiting for port 8080.
+  const [proxyPort, bluePort, greenPort] = await freePorts(3);
   const timings: StepTiming[] = [];
   let rehearsalStarted = false;
 
@@ -180,15 +183,14 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
     // Lint, typecheck and test run inside the rehearsal: its build is the fork's
     // own buildspec.yml (`turbo run lint typecheck test build`), so running them
     // here as well would only run every check twice.
-    await step(`npm run rehearse (lint, typecheck, test, build, package, deploy), /health, --stop (under flock ${rehearseLock})`, async () => {
+    await step(`npm run rehearse (lint, typecheck, test, build, package, deploy) on port ${proxyPort}, /health, --stop`, async () => {
       rehearsalStarted = true;
       await sh(
-        'flock',
-        rehearseLock,
         'bash',
         '-c',
-        'set -euo pipefail; trap "npm run rehearse -- --stop >/dev/null 2>&1 || true" EXIT; npm run rehearse; ' +
-          'curl --fail --silent --show-error http://127.0.0.1:8080/health; echo; npm run rehearse -- --stop',
+        'set -euo pipefail; trap "npm run rehearse -- --stop >/dev/null 2>&1 || true" EXIT; ' +
+          `npm run rehearse -- --port ${proxyPort} --slot-ports ${bluePort},${greenPort}; ` +
+          `curl --fail --silent --show-error http://127.0.0.1:${proxyPort}/health; echo; npm run rehearse -- --stop`,
       );
       rehearsalStarted = false;
     });
@@ -204,7 +206,7 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
       ];
       for (const dir of dirs) leftovers.push(...findLeftovers(dir, oldWords, fork));
       // What the fork's own steps printed (the clone and rename steps print the old names on purpose).
-      // The `$ command` lines are the check's own (the rehearse lock's path names the upstream).
+      // The `$ command` lines are the check's own.
       for (const file of readdirSync(logDir).filter((f) => !/^0[0-3]-/.test(f))) {
         leftovers.push(...findLeftovers(path.join(logDir, file), oldWords, logDir).filter((line) => !/^[^:]+:\d+: \$ /.test(line)));
       }
@@ -221,4 +223,22 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
     if (options.keep) log(`[fork-check] kept: ${tmp} (the fork in fork/, each step's output in logs/)`);
     else rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Distinct ports free on 127.0.0.1 right now (each bound at once, then released). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
