@@ -25,12 +25,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { makeCopy } from './copy';
 import { matchOutput } from './match';
 import { documentedNames, EXAMPLE_CONFIG, mapNames, repositoryNames, useExampleDeployConfig } from './names';
 import { parseSteps, type BackgroundStep, type ExpectedOutput, type RunStep, type Step } from './markers';
-import { endProcesses, processesInside, signalGroup, sleep, startShell, stopGroup, tailOf, type ShellProcess } from './processes';
+import { endProcesses, processesInside, signalGroup, startShell, stopGroup, tailOf, type ShellProcess } from './processes';
 
 export interface WorkshopModule {
   /** Path relative to the repo root, e.g. docs/workshop/01-tour.md. */
@@ -149,6 +150,7 @@ function portOf(url: string): number {
   return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
 }
 
+// Node has no "is this port free" call: binding it and closing at once is the way to ask.
 function portFree(port: number): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer();
