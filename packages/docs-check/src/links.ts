@@ -4,6 +4,12 @@
  * repository, and every `#anchor` at a heading (or an explicit `<a id>`/
  * `<a name>`) of its target, slugged the way GitHub does. http(s), mailto and
  * other links with a scheme are skipped: no network here.
+ *
+ * Hand-written on markdown-it and github-slugger rather than
+ * remark-validate-links, which checks neither raw HTML links and `<a id>`
+ * anchors (the docs use one), git-ignored targets, undefined reference
+ * labels nor line anchors, and needs unified-engine (about 130 packages) to
+ * check anchors across files (see README.md).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
@@ -12,13 +18,12 @@ import path from 'node:path';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt from 'markdown-it';
 
-/** One link or image found in a Markdown file. */
+/** One link or image found in a Markdown document. */
 export interface MarkdownLink {
   /** The target as written (after markdown-it resolved references), percent-decoded. */
   readonly href: string;
   /** 1-based line of the link (for a reference link: where it is used). */
   readonly line: number;
-  readonly kind: 'link' | 'image' | 'html';
 }
 
 /** A link whose target or anchor does not exist. */
@@ -55,11 +60,44 @@ export function findRepoRoot(from: string = __dirname): string {
 
 /** Every tracked Markdown file of the repository, relative to its root. */
 export function listMarkdownFiles(root: string): string[] {
-  return gitPaths(root, ['ls-files', '-z', '--', '*.md']);
+  return nulSeparated(git(root, ['ls-files', '-z', '--', '*.md']));
+}
+
+/**
+ * Checks every link of `options.files` (default: all tracked Markdown files).
+ * Returns the broken ones, in file and line order; an empty list means every
+ * relative link resolves.
+ */
+export function checkLinks(options: CheckLinksOptions): BrokenLink[] {
+  const root = path.resolve(options.root);
+  const repository = new RepositoryFiles(root);
+  const broken: BrokenLink[] = [];
+  for (const file of [...(options.files ?? listMarkdownFiles(root))].sort().map((f) => f.split(path.sep).join('/'))) {
+    const { links, undefinedReferences } = scan(readFileSync(path.join(root, file), 'utf8'));
+    for (const link of links) {
+      const reason = checkLink(repository, file, link.href);
+      if (reason !== undefined) broken.push({ file, line: link.line, link: link.href, reason });
+    }
+    broken.push(...undefinedReferences.map((reference) => ({ file, ...reference })));
+  }
+  return broken.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
 }
 
 // html: true so raw HTML reaches the token stream (explicit anchors, <a href>, <img src>).
 const markdown = new MarkdownIt({ html: true });
+type Token = MarkdownIt.Token;
+
+/** `<a id="x">`, `<a name='x'>`: anchors written by hand. */
+const EXPLICIT_ANCHOR = /<a\s(?:[^>]*?\s)?(?:id|name)\s*=\s*["']([^"']+)["']/gi;
+/** `<a href="...">` and `<img src="...">` in raw HTML. */
+const HTML_LINK = /<(a|img)\s(?:[^>]*?\s)?(href|src)\s*=\s*["']([^"']*)["']/gi;
+/** `[text][label]` or `[text][]` left as text: its label is not defined. */
+const FULL_REFERENCE = /\[([^\]\n]+)\]\[([^\]\n]*)\]/g;
+/** Any URL scheme (http:, https:, mailto:, ftp:...) or a protocol-relative `//host`. */
+const EXTERNAL = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
+/** GitHub's line anchors in a non-Markdown file: `#L12` or `#L12-L20`. */
+const LINE_ANCHOR = /^L(\d+)(?:-L(\d+))?$/;
+const MARKDOWN_FILE = /\.(md|markdown)$/i;
 
 /**
  * The anchors GitHub gives a Markdown document: one slug per heading
@@ -71,10 +109,8 @@ export function anchorsOf(source: string): Set<string> {
   const anchors = new Set<string>();
   const tokens = markdown.parse(source, {});
   tokens.forEach((token, index) => {
-    if (token.type === 'heading_open') {
-      anchors.add(slugger.slug(headingText(tokens[index + 1])));
-    }
-    const html = htmlOf(token);
+    if (token.type === 'heading_open') anchors.add(slugger.slug(headingText(tokens[index + 1])));
+    const html = token.type === 'html_block' ? [token] : (token.children ?? []).filter((child) => child.type === 'html_inline');
     for (const fragment of html) {
       for (const match of withoutComments(fragment.content).matchAll(EXPLICIT_ANCHOR)) {
         if (match[1] !== undefined) anchors.add(match[1]);
@@ -86,74 +122,70 @@ export function anchorsOf(source: string): Set<string> {
 
 /** Every link and image of a Markdown document, in order, with its line. */
 export function linksOf(source: string): MarkdownLink[] {
-  const links: MarkdownLink[] = [];
-  const tokens = markdown.parse(source, {});
-  // Table cells carry no line map: their row's tr_open does.
-  let blockLine = 0;
-  for (const token of tokens) {
-    if (token.map) blockLine = token.map[0];
-    if (token.type === 'html_block') {
-      links.push(...htmlLinks(token.content, blockLine));
-    }
-    if (token.type !== 'inline' || !token.children) continue;
-    let line = blockLine;
-    for (const child of token.children) {
-      if (child.type === 'link_open') {
-        links.push({ href: decode(String(child.attrGet('href') ?? '')), line: line + 1, kind: 'link' });
-      } else if (child.type === 'image') {
-        links.push({ href: decode(String(child.attrGet('src') ?? '')), line: line + 1, kind: 'image' });
-      } else if (child.type === 'html_inline') {
-        links.push(...htmlLinks(child.content, line));
-      }
-      line += lineBreaksIn(child);
-    }
-  }
-  return links;
+  return scan(source).links;
 }
 
 /**
- * Checks every link of `options.files` (default: all tracked Markdown files).
- * Returns the broken ones, in file and line order; an empty list means every
- * relative link resolves.
+ * One pass over a document: its links and images (Markdown and raw HTML), and
+ * its `[text][label]` whose label is never defined (markdown-it leaves those
+ * as plain text, so they render with their brackets instead of as links).
+ * markdown-it gives lines per block only: inline lines are counted from the
+ * line breaks before each token, and table cells take their row's line.
  */
-export function checkLinks(options: CheckLinksOptions): BrokenLink[] {
-  const root = path.resolve(options.root);
-  const files = [...(options.files ?? listMarkdownFiles(root))].sort();
-  const repository = new RepositoryFiles(root);
-  const broken: BrokenLink[] = [];
-  for (const file of files) {
-    const source = readFileSync(path.join(root, file), 'utf8');
-    for (const link of linksOf(source)) {
-      const reason = checkLink(repository, toPosix(file), link.href);
-      if (reason !== undefined) broken.push({ file: toPosix(file), line: link.line, link: link.href, reason });
+function scan(source: string): { links: MarkdownLink[]; undefinedReferences: Array<Omit<BrokenLink, 'file'>> } {
+  const links: MarkdownLink[] = [];
+  const undefinedReferences: Array<Omit<BrokenLink, 'file'>> = [];
+  let blockLine = 0;
+  for (const token of markdown.parse(source, {})) {
+    if (token.map) blockLine = token.map[0];
+    if (token.type === 'html_block') links.push(...htmlLinks(token.content, blockLine));
+    if (token.type !== 'inline' || !token.children) continue;
+    let line = blockLine;
+    // Text is split at every `[`: runs of plain text are joined before looking for references.
+    let run = { text: '', line };
+    const flush = () => {
+      undefinedReferences.push(...referencesIn(run.text, run.line, token.content));
+      run = { text: '', line };
+    };
+    for (const child of token.children) {
+      if (child.type === 'text') {
+        if (run.text === '') run.line = line;
+        run.text += child.content;
+      } else {
+        flush();
+        if (child.type === 'link_open') links.push({ href: decoded(String(child.attrGet('href') ?? ''), decodeURI), line: line + 1 });
+        if (child.type === 'image') links.push({ href: decoded(String(child.attrGet('src') ?? ''), decodeURI), line: line + 1 });
+        if (child.type === 'html_inline') links.push(...htmlLinks(child.content, line));
+      }
+      if (child.type === 'softbreak' || child.type === 'hardbreak') line += 1;
+      if (child.type === 'html_inline') line += countNewlines(child.content);
     }
-    for (const undefinedReference of undefinedReferences(source)) {
-      broken.push({ file: toPosix(file), ...undefinedReference });
-    }
+    flush();
   }
-  return broken.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+  return { links, undefinedReferences };
 }
 
-/** `<a id="x">`, `<a name='x'>`: anchors written by hand. */
-const EXPLICIT_ANCHOR = /<a\s(?:[^>]*?\s)?(?:id|name)\s*=\s*["']([^"']+)["']/gi;
-/** `<a href="...">` and `<img src="...">` in raw HTML. */
-const HTML_LINK = /<(a|img)\s(?:[^>]*?\s)?(href|src)\s*=\s*["']([^"']*)["']/gi;
-/** Any URL scheme (http:, https:, mailto:, ftp:...) or a protocol-relative `//host`. */
-const EXTERNAL = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
-/** GitHub's line anchors in a non-Markdown file: `#L12` or `#L12-L20`. */
-const LINE_ANCHOR = /^L(\d+)(?:-L(\d+))?$/;
-const MARKDOWN_FILE = /\.(md|markdown)$/i;
+/** `[text][label]` in a run of text, unless the source escapes it (`\[a\]\[b\]` is text on purpose). */
+function referencesIn(text: string, line: number, source: string): Array<Omit<BrokenLink, 'file'>> {
+  const writtenUnescaped = (written: string) => {
+    for (let at = source.indexOf(written); at !== -1; at = source.indexOf(written, at + 1)) {
+      if (source[at - 1] !== '\\') return true;
+    }
+    return false;
+  };
+  return [...text.matchAll(FULL_REFERENCE)]
+    .filter((match) => writtenUnescaped(match[0]))
+    .map((match) => ({ line: line + 1, link: match[0], reason: `reference [${match[2] || match[1]}] is not defined` }));
+}
 
 /** Why `href`, found in `file`, is broken; undefined when it resolves. */
 function checkLink(repository: RepositoryFiles, file: string, href: string): string | undefined {
   if (href === '' || EXTERNAL.test(href)) return undefined;
   const hashAt = href.indexOf('#');
-  const pathPart = decodeComponent((hashAt === -1 ? href : href.slice(0, hashAt)).replace(/\?.*$/, ''));
-  const anchor = hashAt === -1 ? '' : decodeComponent(href.slice(hashAt + 1));
+  const pathPart = decoded((hashAt === -1 ? href : href.slice(0, hashAt)).replace(/\?.*$/, ''), decodeURIComponent);
+  const anchor = hashAt === -1 ? '' : decoded(href.slice(hashAt + 1), decodeURIComponent);
 
-  if (pathPart === '') {
-    return anchor === '' ? undefined : checkAnchor(repository, file, anchor);
-  }
+  if (pathPart === '') return anchor === '' ? undefined : checkAnchor(repository, file, anchor);
   const target = pathPart.startsWith('/')
     ? path.posix.normalize(pathPart.slice(1))
     : path.posix.normalize(path.posix.join(path.posix.dirname(file), pathPart));
@@ -176,60 +208,11 @@ function checkAnchor(repository: RepositoryFiles, target: string, anchor: string
   if (!MARKDOWN_FILE.test(target)) {
     const lines = LINE_ANCHOR.exec(anchor);
     if (!lines) return `#${anchor}: only line anchors (#L12, #L12-L20) can be checked in ${target}`;
-    const last = Number(lines[2] ?? lines[1]);
     const count = repository.lineCount(target);
-    return last <= count ? undefined : `#${anchor}: ${target} has ${count} lines`;
+    return Number(lines[2] ?? lines[1]) <= count ? undefined : `#${anchor}: ${target} has ${count} lines`;
   }
   return repository.anchors(target).has(anchor) ? undefined : `no heading or <a id> for #${anchor} in ${target}`;
 }
-
-/**
- * `[text][label]` (or `[text][]`) whose label is never defined: markdown-it
- * leaves it as plain text, so it renders with its brackets instead of as a link.
- */
-function undefinedReferences(source: string): Array<Omit<BrokenLink, 'file'>> {
-  const found: Array<Omit<BrokenLink, 'file'>> = [];
-  const tokens = markdown.parse(source, {});
-  let blockLine = 0;
-  for (const token of tokens) {
-    if (token.map) blockLine = token.map[0];
-    if (token.type !== 'inline' || !token.children) continue;
-    // Text is split at every `[`, so join the runs of plain text first.
-    let line = blockLine;
-    let run = '';
-    let runLine = line;
-    const flush = (): void => {
-      for (const match of run.matchAll(/\[([^\]\n]+)\]\[([^\]\n]*)\]/g)) {
-        // Escaped brackets (\[a\]\[b\]) are text on purpose: only flag what the source writes as is.
-        if (!writtenUnescaped(token.content, match[0])) continue;
-        const label = match[2] === '' ? match[1] : match[2];
-        found.push({ line: runLine + 1, link: match[0], reason: `reference [${label}] is not defined` });
-      }
-      run = '';
-    };
-    for (const child of token.children) {
-      if (child.type === 'text') {
-        if (run === '') runLine = line;
-        run += child.content;
-      } else {
-        flush();
-      }
-      line += lineBreaksIn(child);
-    }
-    flush();
-  }
-  return found;
-}
-
-/** True when `source` holds `text` verbatim, not right after a backslash. */
-function writtenUnescaped(source: string, text: string): boolean {
-  for (let at = source.indexOf(text); at !== -1; at = source.indexOf(text, at + 1)) {
-    if (source[at - 1] !== '\\') return true;
-  }
-  return false;
-}
-
-type PathKind = 'file' | 'directory' | 'ignored' | 'missing';
 
 /** What the repository holds: tracked files and untracked ones that are not ignored (what a commit would carry). */
 class RepositoryFiles {
@@ -238,29 +221,26 @@ class RepositoryFiles {
   private readonly anchorCache = new Map<string, Set<string>>();
 
   constructor(private readonly root: string) {
-    this.files = new Set(gitPaths(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']));
+    this.files = new Set(nulSeparated(git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])));
     for (const file of this.files) {
       for (let dir = path.posix.dirname(file); dir !== '.'; dir = path.posix.dirname(dir)) this.directories.add(dir);
     }
   }
 
-  kindOf(relative: string): PathKind {
+  kindOf(relative: string): 'file' | 'directory' | 'ignored' | 'missing' {
     let stats;
     try {
       stats = statSync(path.join(this.root, relative));
     } catch {
-      return 'missing';
+      return 'missing'; // ENOENT, or ENOTDIR for `file.md/x`
     }
     if (stats.isDirectory()) return this.directories.has(relative) ? 'directory' : 'ignored';
     return this.files.has(relative) ? 'file' : 'ignored';
   }
 
   anchors(relative: string): Set<string> {
-    let anchors = this.anchorCache.get(relative);
-    if (anchors === undefined) {
-      anchors = anchorsOf(readFileSync(path.join(this.root, relative), 'utf8'));
-      this.anchorCache.set(relative, anchors);
-    }
+    const anchors = this.anchorCache.get(relative) ?? anchorsOf(readFileSync(path.join(this.root, relative), 'utf8'));
+    this.anchorCache.set(relative, anchors);
     return anchors;
   }
 
@@ -271,8 +251,6 @@ class RepositoryFiles {
   }
 }
 
-type Token = MarkdownIt.Token;
-
 /** The text GitHub slugs: the heading's rendered text, without markup or raw HTML tags. */
 function headingText(inline: Token | undefined): string {
   if (!inline?.children) return inline?.content ?? '';
@@ -282,17 +260,11 @@ function headingText(inline: Token | undefined): string {
     .join('');
 }
 
-function htmlOf(token: Token): Token[] {
-  if (token.type === 'html_block') return [token];
-  return (token.children ?? []).filter((child) => child.type === 'html_inline');
-}
-
 function htmlLinks(html: string, firstLine: number): MarkdownLink[] {
   const text = withoutComments(html);
   return [...text.matchAll(HTML_LINK)].map((match) => ({
-    href: decode(match[3] ?? ''),
+    href: decoded(match[3] ?? '', decodeURI),
     line: firstLine + 1 + countNewlines(text.slice(0, match.index)),
-    kind: 'html' as const,
   }));
 }
 
@@ -301,46 +273,28 @@ function withoutComments(html: string): string {
   return html.replace(/<!--[\s\S]*?-->/g, (comment) => comment.replace(/[^\n]/g, ' '));
 }
 
-function lineBreaksIn(token: Token): number {
-  if (token.type === 'softbreak' || token.type === 'hardbreak') return 1;
-  return token.type === 'html_inline' ? countNewlines(token.content) : 0;
-}
-
 function countNewlines(text: string): number {
   return text.split('\n').length - 1;
 }
 
 /**
- * markdown-it percent-encodes hrefs; they are reported decoded. decodeURI keeps
- * reserved characters encoded (`%23` stays, so `#` still splits off the anchor).
+ * Percent-decoded, or as written when it is not valid percent-encoding.
+ * Links are reported with decodeURI, which keeps reserved characters encoded
+ * (`%23` stays, so `#` still splits off the anchor); their path and anchor
+ * are then fully decoded with decodeURIComponent.
  */
-function decode(href: string): string {
+function decoded(text: string, decode: (encoded: string) => string): string {
   try {
-    return decodeURI(href);
+    return decode(text);
   } catch {
-    return href;
+    return text;
   }
-}
-
-/** A path or anchor, fully decoded (`%23` is `#`, `%3F` is `?`). */
-function decodeComponent(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
-function toPosix(file: string): string {
-  return file.split(path.sep).join('/');
 }
 
 function git(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
 }
 
-function gitPaths(root: string, args: readonly string[]): string[] {
-  return git(root, args)
-    .split('\0')
-    .filter((entry) => entry !== '');
+function nulSeparated(output: string): string[] {
+  return output.split('\0').filter((entry) => entry !== '');
 }

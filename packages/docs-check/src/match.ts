@@ -9,6 +9,7 @@
  *   times, commit ids, ports, pids. Three ASCII dots are literal (real output uses them).
  * - Leading and trailing spaces, colour codes and carriage-return progress are ignored.
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export type MatchResult =
   | { readonly ok: true }
@@ -22,14 +23,10 @@ export type MatchResult =
 
 export const WILDCARD = '…';
 
-// CSI sequences (colours, cursor moves) and OSC sequences (titles, links).
-// eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
-
 /** Real output as comparable lines: no colour codes, only what a `\r` left visible, trimmed. */
 export function outputLines(raw: string): string[] {
-  return raw
-    .replace(ANSI, '')
+  // Node's own stripper: CSI sequences (colours, cursor moves) and OSC ones (titles, links).
+  return stripVTControlCharacters(raw)
     .split('\n')
     .map((line) => (line.split('\r').filter((part) => part.trim() !== '').at(-1) ?? '').trim());
 }

@@ -8,6 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ShellProcess {
   /** Process id of the shell, which is also its process group id. */
@@ -26,8 +28,6 @@ export interface StartShellOptions {
   /** Appended to: stdout and stderr both. */
   readonly logFile: string;
 }
-
-const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 /** Starts `command` in `bash -euo pipefail`, detached into its own process group. */
 export function startShell(options: StartShellOptions): ShellProcess {
@@ -49,17 +49,14 @@ export function startShell(options: StartShellOptions): ShellProcess {
     exitCode: undefined,
     exited: new Promise<number>((resolve) => {
       child.on('error', () => resolve(127));
-      child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0)));
+      // A shell killed by signal n reports 128 + n, as bash's own $? does.
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
     }).then((code) => {
       started.exitCode = code;
       return code;
     }),
   };
   return started;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Sends `signal` to every process of the group; a group already gone is not an error. */
@@ -78,7 +75,11 @@ interface ProcEntry {
   readonly zombie: boolean;
 }
 
-/** Every process in /proc (Linux); undefined where there is no /proc. */
+/**
+ * Every process in /proc (Linux); undefined where there is no /proc.
+ * Hand-written: Node has no process-table API, and `ps` prints differently on
+ * every platform; the process group and zombie state are what the stops need.
+ */
 function procEntries(): ProcEntry[] | undefined {
   let names: string[];
   try {
@@ -128,6 +129,8 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
 /**
  * Stops a group the way a person would: `first` (SIGINT is Ctrl-C in a
  * terminal), then SIGTERM, then SIGKILL, each after a grace period.
+ * Hand-written: ChildProcess.kill signals one pid, not the npm, turbo and node
+ * processes of the block's group.
  */
 export async function stopGroup(pgid: number, options: { readonly first?: NodeJS.Signals; readonly graceMs?: number } = {}): Promise<void> {
   const sequence: NodeJS.Signals[] = [options.first ?? 'SIGINT', 'SIGTERM', 'SIGKILL'];

@@ -25,12 +25,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { makeCopy } from './copy';
 import { matchOutput } from './match';
 import { documentedNames, EXAMPLE_CONFIG, mapNames, repositoryNames, useExampleDeployConfig } from './names';
-import { parseSteps, type BackgroundStep, type ExpectedOutput, type Step } from './markers';
-import { endProcesses, processesInside, signalGroup, sleep, startShell, stopGroup, tailOf, type ShellProcess } from './processes';
+import { parseSteps, type BackgroundStep, type ExpectedOutput, type RunStep, type Step } from './markers';
+import { endProcesses, processesInside, signalGroup, startShell, stopGroup, tailOf, type ShellProcess } from './processes';
 
 export interface WorkshopModule {
   /** Path relative to the repo root, e.g. docs/workshop/01-tour.md. */
@@ -89,18 +90,25 @@ export class WorkshopError extends Error {
 /** Variables passed through from the parent environment, as a newcomer's shell would have them. */
 const PASSED_THROUGH = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM',
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-// Not TURBO_CACHE_DIR itself, although CI sets it: module 1 documents what a
-// newcomer's fresh clone prints on the first `npm start` (`cache miss,
-// executing`). The caller's cache reaches the rehearsal's builds only, as
-// REHEARSAL_TURBO_CACHE_DIR (see blockEnv): they replay what CI has just run
-// on the same files, and CI's cold build is the fork check's (a renamed fork
-// misses every entry).
 /**
  * npm settings passed through: where the registry is and how to reach it. Not
  * the ones `npm run` sets for its own script (npm_config_local_prefix would
  * point npm in the copy at the checkout).
  */
 const NPM_PASSED_THROUGH = /^npm_config_(registry|@[^:]+:registry|cache|userconfig|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|offline|prefer_online|fetch_.*)$/i;
+
+/**
+ * The copy's Turborepo cache. Not the caller's TURBO_CACHE_DIR (CI sets it):
+ * module 1 documents what a newcomer's fresh clone prints on the first
+ * `npm start` (`cache miss, executing`). The caller's cache reaches the
+ * rehearsal's builds only, as REHEARSAL_TURBO_CACHE_DIR: they replay what CI
+ * has just run on the same files, and CI's cold build is the fork check's (a
+ * renamed fork misses every entry). This is the one place that decides it.
+ */
+function copyTurboCache(parentEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const callersCache = parentEnv['TURBO_CACHE_DIR'];
+  return callersCache === undefined || callersCache === '' ? {} : { REHEARSAL_TURBO_CACHE_DIR: callersCache };
+}
 
 /** The environment every block runs with. */
 export function blockEnv(parentEnv: Readonly<Record<string, string | undefined>>, sourceRoot: string): Record<string, string> {
@@ -112,13 +120,12 @@ export function blockEnv(parentEnv: Readonly<Record<string, string | undefined>>
   for (const [key, value] of Object.entries(parentEnv)) {
     if (value !== undefined && NPM_PASSED_THROUGH.test(key)) env[key] = value;
   }
-  const callersTurboCache = parentEnv['TURBO_CACHE_DIR'];
-  if (callersTurboCache !== undefined && callersTurboCache !== '') env['REHEARSAL_TURBO_CACHE_DIR'] = callersTurboCache;
   // The checkout's node_modules/.bin (npm run puts it first) must not shadow the copy's.
   const inCheckout = (dir: string) => dir === sourceRoot || dir.startsWith(`${sourceRoot}/`);
   env['PATH'] = (parentEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((dir) => dir !== '' && !inCheckout(dir)).join(':');
   return {
     ...env,
+    ...copyTurboCache(parentEnv),
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
@@ -144,6 +151,7 @@ function portOf(url: string): number {
   return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
 }
 
+// Node has no "is this port free" call: binding it and closing at once is the way to ask.
 function portFree(port: number): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -196,222 +204,292 @@ export async function runWorkshop(options: RunWorkshopOptions): Promise<Workshop
   const modules = loadModules(options.sourceRoot, options.files);
   const readyPorts = modules.flatMap((m) => m.steps.flatMap((s) => (s.kind === 'background' && s.ready ? [portOf(s.ready)] : [])));
   await assertPortsFree([...(options.ports ?? []), ...readyPorts]);
+  if (options.existingCopy) assertNotTheCheckout(options.existingCopy, options.sourceRoot);
+  return new WorkshopRun(options, modules, started).run();
+}
 
-  if (options.existingCopy) {
-    const copy = path.resolve(options.existingCopy);
-    const source = path.resolve(options.sourceRoot);
-    if (copy === source || copy.startsWith(`${source}/`) || source.startsWith(`${copy}/`)) {
-      throw new WorkshopError(`${copy} is the checkout (or holds it): the workshop edits code, so it only runs in a copy (one kept with --keep)`);
+function assertNotTheCheckout(existingCopy: string, sourceRoot: string): void {
+  const copy = path.resolve(existingCopy);
+  const source = path.resolve(sourceRoot);
+  if (copy === source || copy.startsWith(`${source}/`) || source.startsWith(`${copy}/`)) {
+    throw new WorkshopError(`${copy} is the checkout (or holds it): the workshop edits code, so it only runs in a copy (one kept with --keep)`);
+  }
+}
+
+/** How often a block that runs long says it still runs. */
+const HEARTBEAT_MS = 60_000;
+/** How often a running block and a ready URL are polled. */
+const POLL_MS = 250;
+/** Output lines shown under a failed block. */
+const FAILURE_TAIL_LINES = 25;
+
+/** One workshop run's state (the copy, the blocks running in the background), so each step reads as a short method. */
+class WorkshopRun {
+  /** The temporary directory holding the copy and the logs; undefined when running in an existing copy. */
+  private readonly tempDir: string | undefined;
+  private readonly copyDir: string;
+  private readonly logDir: string;
+  private readonly env: Record<string, string>;
+  private readonly running = new Map<string, RunningBackground>();
+  private readonly report: { file: string; blocks: number; seconds: number }[] = [];
+  /** The foreground block running now, which an abort stops. */
+  private current: ShellProcess | undefined;
+  private lastHeartbeat = 0;
+
+  constructor(
+    private readonly options: RunWorkshopOptions,
+    private readonly modules: readonly WorkshopModule[],
+    private readonly started: number,
+  ) {
+    this.tempDir = options.existingCopy ? undefined : mkdtempSync(path.join(os.tmpdir(), 'workshop-'));
+    this.copyDir = options.existingCopy ? path.resolve(options.existingCopy) : path.join(this.tempDir ?? '', 'repo');
+    this.logDir = this.tempDir ? path.join(this.tempDir, 'logs') : mkdtempSync(path.join(os.tmpdir(), 'workshop-logs-'));
+    mkdirSync(this.logDir, { recursive: true });
+    this.env = blockEnv(options.parentEnv, options.sourceRoot);
+  }
+
+  async run(): Promise<WorkshopReport> {
+    const onAbort = () => {
+      if (this.current) signalGroup(this.current.pid, 'SIGTERM');
+    };
+    this.options.signal?.addEventListener('abort', onAbort);
+    try {
+      this.prepareCopy();
+      for (const module of this.modules) await this.runModule(module);
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+      await this.cleanUp();
+    }
+    const kept = this.options.keep && this.tempDir ? { keptDir: this.tempDir } : {};
+    return { modules: this.report, seconds: (Date.now() - this.started) / 1000, ...kept };
+  }
+
+  // --- the copy and the modules ----------------------------------------
+
+  private prepareCopy(): void {
+    if (this.options.existingCopy) {
+      this.say(`copy: ${this.copyDir} (existing, kept as it is)`);
+      return;
+    }
+    const copy = makeCopy(this.options.sourceRoot, this.copyDir, { overlay: !this.options.committedOnly });
+    this.say(`copy: ${this.copyDir} (clone at ${copy.commit.slice(0, 12)}, ${copy.overlaid} uncommitted file(s) overlaid, ${copy.deleted} deleted)`);
+    if (useExampleDeployConfig(this.copyDir)) {
+      this.say(`copy: infra/config/deploy-config.ts is the frozen example (${EXAMPLE_CONFIG}): the modules document its output`);
     }
   }
-  const tempDir = options.existingCopy ? undefined : mkdtempSync(path.join(os.tmpdir(), 'workshop-'));
-  const copyDir = options.existingCopy ? path.resolve(options.existingCopy) : path.join(tempDir ?? '', 'repo');
-  const logDir = tempDir ? path.join(tempDir, 'logs') : mkdtempSync(path.join(os.tmpdir(), 'workshop-logs-'));
-  mkdirSync(logDir, { recursive: true });
-  const env = blockEnv(options.parentEnv, options.sourceRoot);
-  const say = (line: string) => options.progress(`[workshop] ${line}`);
-  const running = new Map<string, RunningBackground>();
-  const report: { file: string; blocks: number; seconds: number }[] = [];
-  let current: ShellProcess | undefined;
 
-  const aborted = () => {
-    if (options.signal?.aborted) throw new WorkshopError('interrupted: stopping what the workshop started');
-  };
-  const onAbort = () => {
-    if (current) signalGroup(current.pid, 'SIGTERM');
-  };
-  options.signal?.addEventListener('abort', onAbort);
+  private async runModule(module: WorkshopModule): Promise<void> {
+    const moduleStarted = Date.now();
+    this.say(`${module.file}: ${module.steps.length} runnable block(s)`);
+    for (const [index, step] of module.steps.entries()) {
+      this.throwIfAborted();
+      await this.runBlock({ module, number: index + 1, step });
+    }
+    // A module ends with nothing of its own left running.
+    for (const bg of [...this.running.values()]) {
+      this.say(`  end of module: stopping background "${bg.step.name}"`);
+      await this.stopBackground(module, bg);
+    }
+    const seconds = (Date.now() - moduleStarted) / 1000;
+    this.report.push({ file: module.file, blocks: module.steps.length, seconds });
+    this.say(`${module.file}: passed in ${duration(seconds * 1000)} (total ${duration(Date.now() - this.started)})`);
+  }
 
-  const fail = (ctx: BlockContext, problem: string, logFile: string | undefined, extra: readonly string[] = []): never => {
+  // --- one block -------------------------------------------------------
+
+  private async runBlock(ctx: BlockContext): Promise<void> {
+    const { step } = ctx;
+    const label = `block ${ctx.number}/${ctx.module.steps.length} (line ${step.line})`;
+    if (step.kind === 'stop') {
+      const names = step.names.length > 0 ? step.names : [...this.running.keys()];
+      this.say(`  ${label}: stop ${names.join(', ') || '(nothing running)'}`);
+      await this.stopBlock(ctx, step.output, names);
+      return;
+    }
+    this.say(`  ${label}: ${firstLine(step.command)}${step.kind === 'background' ? `  (background "${step.name}")` : ''}`);
+    if (step.kind === 'background' && this.running.has(step.name)) {
+      this.fail(ctx, `a background block named "${step.name}" is already running`, undefined);
+    }
+    const logFile = path.join(this.logDir, `${path.basename(ctx.module.file, '.md')}-${String(ctx.number).padStart(2, '0')}.log`);
+    const blockStarted = Date.now();
+    const shell = startShell({ command: step.command, cwd: this.copyDir, env: this.env, logFile });
+    if (shell.pid <= 0) this.fail(ctx, 'bash could not be started', logFile);
+    if (step.kind === 'background') await this.startBackground(ctx, step, shell, blockStarted);
+    else await this.runForeground(ctx, step, shell, blockStarted);
+  }
+
+  /** A stop marker: Ctrl-C to each named background block, then its output checked. */
+  private async stopBlock(ctx: BlockContext, output: ExpectedOutput | undefined, names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const bg = this.running.get(name);
+      if (!bg) this.fail(ctx, `no background block named "${name}" is running`, undefined);
+      await this.stopBackground(ctx.module, bg);
+      this.checkOutput(ctx, output, bg.shell.logFile);
+    }
+  }
+
+  /** Starts a background block and, when it has a ready URL, waits until the URL answers 200. */
+  private async startBackground(ctx: BlockContext, step: BackgroundStep, shell: ShellProcess, blockStarted: number): Promise<void> {
+    const bg = { step, number: ctx.number, shell };
+    this.running.set(step.name, bg);
+    if (!step.ready) {
+      this.say(`    started (pid ${shell.pid})`);
+      return;
+    }
+    const deadline = blockStarted + step.timeoutSeconds * 1000;
+    this.lastHeartbeat = blockStarted;
+    for (;;) {
+      this.throwIfAborted();
+      if (shell.exitCode !== undefined) {
+        this.running.delete(step.name);
+        this.fail(ctx, `it exited with code ${shell.exitCode} before ${step.ready} answered 200`, shell.logFile);
+      }
+      if (Date.now() >= deadline) {
+        await this.stopBackground(ctx.module, bg).catch(() => undefined);
+        this.fail(ctx, `${step.ready} did not answer 200 within ${step.timeoutSeconds} s (raise it with timeout=)`, shell.logFile);
+      }
+      if (await answers200(step.ready)) break;
+      this.heartbeat(blockStarted);
+      await sleep(POLL_MS);
+    }
+    this.say(`    ready in ${duration(Date.now() - blockStarted)}: ${step.ready} answers 200 (pid ${shell.pid})`);
+  }
+
+  /** Waits for a run block to exit (or its timeout), then checks its exit code and output. */
+  private async runForeground(ctx: BlockContext, step: RunStep, shell: ShellProcess, blockStarted: number): Promise<void> {
+    const deadline = blockStarted + step.timeoutSeconds * 1000;
+    this.lastHeartbeat = blockStarted;
+    this.current = shell;
+    let timedOut = false;
+    while (shell.exitCode === undefined) {
+      if (this.options.signal?.aborted) break;
+      if (Date.now() >= deadline) {
+        timedOut = true;
+        break;
+      }
+      this.heartbeat(blockStarted);
+      await Promise.race([shell.exited, sleep(POLL_MS)]);
+    }
+    if (shell.exitCode === undefined) await stopGroup(shell.pid, { first: 'SIGTERM', graceMs: 5_000 });
+    const code = await shell.exited;
+    this.current = undefined;
+    // Anything the block left in its group (it was not asked to run in the background) is ended.
+    signalGroup(shell.pid, 'SIGTERM');
+    this.throwIfAborted();
+    this.printCapture(ctx, shell.logFile, timedOut ? 'timed out' : `exit ${code}`);
+    if (timedOut) this.fail(ctx, `it did not finish within ${step.timeoutSeconds} s (raise it with timeout=)`, shell.logFile);
+    if (code !== step.expectExit) this.fail(ctx, `it exited with code ${code}, expected ${step.expectExit}`, shell.logFile);
+    this.checkOutput(ctx, step.output, shell.logFile);
+    this.say(`    ok in ${duration(Date.now() - blockStarted)}`);
+  }
+
+  private async stopBackground(module: WorkshopModule, bg: RunningBackground): Promise<void> {
+    this.running.delete(bg.step.name);
+    await stopGroup(bg.shell.pid, { graceMs: this.stopGraceMs });
+    const ctx = { module, number: bg.number, step: bg.step };
+    this.printCapture(ctx, bg.shell.logFile, `background "${bg.step.name}", stopped`);
+    this.checkOutput(ctx, bg.step.output, bg.shell.logFile);
+  }
+
+  // --- checks and reports ----------------------------------------------
+
+  private checkOutput(ctx: BlockContext, output: ExpectedOutput | undefined, logFile: string): void {
+    if (!output) return;
+    const result = matchOutput(output.lines, readFileSync(logFile, 'utf8'));
+    if (!result.ok) {
+      this.fail(ctx, `its output does not match the "what you should see" block at line ${output.line}`, logFile, [
+        `documented line ${result.index + 1} not found (in order, after the lines matched before it):`,
+        `  ${result.missing}`,
+      ]);
+    }
+  }
+
+  private fail(ctx: BlockContext, problem: string, logFile: string | undefined, extra: readonly string[] = []): never {
     const command = ctx.step.kind === 'stop' ? `(stop ${ctx.step.names.join(' ') || 'every background block'}: Ctrl-C)` : ctx.step.command.trim();
-    const tail = logFile ? tailOf(logFile, 25) : [];
+    const tail = logFile ? tailOf(logFile, FAILURE_TAIL_LINES) : [];
+    const where = this.options.keep ? ` (${logFile})` : '';
     throw new WorkshopError(
       [
         `${ctx.module.file}, block ${ctx.number} of ${ctx.module.steps.length} (line ${ctx.step.line}): ${problem}`,
         'command:',
         ...command.split('\n').map((line) => `  $ ${line}`),
         ...extra,
-        ...(tail.length > 0 ? [`last ${tail.length} lines of its output${options.keep ? ` (${logFile})` : ''}:`, ...tail.map((line) => `  | ${line}`)] : []),
+        ...(tail.length > 0 ? [`last ${tail.length} lines of its output${where}:`, ...tail.map((line) => `  | ${line}`)] : []),
       ].join('\n'),
     );
-  };
-
-  const checkOutput = (ctx: BlockContext, output: ExpectedOutput | undefined, logFile: string) => {
-    if (!output) return;
-    const result = matchOutput(output.lines, readFileSync(logFile, 'utf8'));
-    if (!result.ok) {
-      fail(ctx, `its output does not match the "what you should see" block at line ${output.line}`, logFile, [
-        `documented line ${result.index + 1} not found (in order, after the lines matched before it):`,
-        `  ${result.missing}`,
-      ]);
-    }
-  };
-
-  const printCapture = (ctx: BlockContext, logFile: string, status: string) => {
-    if (!options.capture || ctx.step.kind === 'stop') return;
-    options.capture(`\n──── ${ctx.module.file}, block ${ctx.number}, line ${ctx.step.line} (${status})\n`);
-    options.capture(ctx.step.command.split('\n').filter(Boolean).map((line) => `$ ${line}`).join('\n') + '\n');
-    const text = readFileSync(logFile, 'utf8');
-    options.capture(text === '' || text.endsWith('\n') ? text : `${text}\n`);
-  };
-
-  const stopBackground = async (module: WorkshopModule, bg: RunningBackground) => {
-    running.delete(bg.step.name);
-    await stopGroup(bg.shell.pid, { graceMs: options.stopGraceMs ?? 15_000 });
-    const ctx = { module, number: bg.number, step: bg.step };
-    printCapture(ctx, bg.shell.logFile, `background "${bg.step.name}", stopped`);
-    checkOutput(ctx, bg.step.output, bg.shell.logFile);
-  };
-
-  const runBlock = async (ctx: BlockContext, index: number) => {
-    const { step, module } = ctx;
-    const logFile = path.join(logDir, `${path.basename(module.file, '.md')}-${String(index + 1).padStart(2, '0')}.log`);
-    const blockStarted = Date.now();
-    const label = `block ${ctx.number}/${module.steps.length} (line ${step.line})`;
-
-    if (step.kind === 'stop') {
-      const names = step.names.length > 0 ? step.names : [...running.keys()];
-      say(`  ${label}: stop ${names.join(', ') || '(nothing running)'}`);
-      for (const name of names) {
-        const bg = running.get(name);
-        if (!bg) fail(ctx, `no background block named "${name}" is running`, undefined);
-        else {
-          await stopBackground(module, bg);
-          checkOutput(ctx, step.output, bg.shell.logFile);
-        }
-      }
-      return;
-    }
-
-    say(`  ${label}: ${firstLine(step.command)}${step.kind === 'background' ? `  (background "${step.name}")` : ''}`);
-    if (step.kind === 'background' && running.has(step.name)) fail(ctx, `a background block named "${step.name}" is already running`, undefined);
-    const shell = startShell({ command: step.command, cwd: copyDir, env, logFile });
-    if (shell.pid <= 0) fail(ctx, 'bash could not be started', logFile);
-    const deadline = blockStarted + step.timeoutSeconds * 1000;
-    let heartbeat = blockStarted;
-    const beat = () => {
-      if (Date.now() - heartbeat >= 60_000) {
-        heartbeat = Date.now();
-        say(`    … still running (${duration(Date.now() - blockStarted)})`);
-      }
-    };
-
-    if (step.kind === 'background') {
-      const bg = { step, number: ctx.number, shell };
-      running.set(step.name, bg);
-      if (!step.ready) {
-        say(`    started (pid ${shell.pid})`);
-        return;
-      }
-      for (;;) {
-        aborted();
-        if (shell.exitCode !== undefined) {
-          running.delete(step.name);
-          fail(ctx, `it exited with code ${shell.exitCode} before ${step.ready} answered 200`, logFile);
-        }
-        if (Date.now() >= deadline) {
-          await stopBackground(module, bg).catch(() => undefined);
-          fail(ctx, `${step.ready} did not answer 200 within ${step.timeoutSeconds} s (raise it with timeout=)`, logFile);
-        }
-        if (await answers200(step.ready)) break;
-        beat();
-        await sleep(250);
-      }
-      say(`    ready in ${duration(Date.now() - blockStarted)}: ${step.ready} answers 200 (pid ${shell.pid})`);
-      return;
-    }
-
-    current = shell;
-    let timedOut = false;
-    while (shell.exitCode === undefined) {
-      if (options.signal?.aborted) break;
-      if (Date.now() >= deadline) {
-        timedOut = true;
-        break;
-      }
-      beat();
-      await Promise.race([shell.exited, sleep(250)]);
-    }
-    if (shell.exitCode === undefined) await stopGroup(shell.pid, { first: 'SIGTERM', graceMs: 5_000 });
-    const code = await shell.exited;
-    current = undefined;
-    // Anything the block left in its group (it was not asked to run in the background) is ended.
-    signalGroup(shell.pid, 'SIGTERM');
-    aborted();
-    printCapture(ctx, logFile, timedOut ? 'timed out' : `exit ${code}`);
-    if (timedOut) fail(ctx, `it did not finish within ${step.timeoutSeconds} s (raise it with timeout=)`, logFile);
-    if (code !== step.expectExit) fail(ctx, `it exited with code ${code}, expected ${step.expectExit}`, logFile);
-    checkOutput(ctx, step.output, logFile);
-    say(`    ok in ${duration(Date.now() - blockStarted)}`);
-  };
-
-  try {
-    if (!options.existingCopy) {
-      const copy = makeCopy(options.sourceRoot, copyDir, { overlay: !options.committedOnly });
-      say(`copy: ${copyDir} (clone at ${copy.commit.slice(0, 12)}, ${copy.overlaid} uncommitted file(s) overlaid, ${copy.deleted} deleted)`);
-      if (useExampleDeployConfig(copyDir)) say(`copy: infra/config/deploy-config.ts is the frozen example (${EXAMPLE_CONFIG}): the modules document its output`);
-    } else {
-      say(`copy: ${copyDir} (existing, kept as it is)`);
-    }
-    for (const module of modules) {
-      const moduleStarted = Date.now();
-      say(`${module.file}: ${module.steps.length} runnable block(s)`);
-      for (const [index, step] of module.steps.entries()) {
-        aborted();
-        await runBlock({ module, number: index + 1, step }, index);
-      }
-      // A module ends with nothing of its own left running.
-      for (const bg of [...running.values()]) {
-        say(`  end of module: stopping background "${bg.step.name}"`);
-        await stopBackground(module, bg);
-      }
-      const seconds = (Date.now() - moduleStarted) / 1000;
-      report.push({ file: module.file, blocks: module.steps.length, seconds });
-      say(`${module.file}: passed in ${duration(seconds * 1000)} (total ${duration(Date.now() - started)})`);
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await cleanUp();
   }
-  return { modules: report, seconds: (Date.now() - started) / 1000, ...(options.keep && tempDir ? { keptDir: tempDir } : {}) };
+
+  private printCapture(ctx: BlockContext, logFile: string, status: string): void {
+    if (!this.options.capture || ctx.step.kind === 'stop') return;
+    this.options.capture(`\n──── ${ctx.module.file}, block ${ctx.number}, line ${ctx.step.line} (${status})\n`);
+    this.options.capture(ctx.step.command.split('\n').filter(Boolean).map((line) => `$ ${line}`).join('\n') + '\n');
+    const text = readFileSync(logFile, 'utf8');
+    this.options.capture(text === '' || text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  private heartbeat(blockStarted: number): void {
+    if (Date.now() - this.lastHeartbeat < HEARTBEAT_MS) return;
+    this.lastHeartbeat = Date.now();
+    this.say(`    … still running (${duration(Date.now() - blockStarted)})`);
+  }
+
+  private throwIfAborted(): void {
+    if (this.options.signal?.aborted) throw new WorkshopError('interrupted: stopping what the workshop started');
+  }
+
+  private say(line: string): void {
+    this.options.progress(`[workshop] ${line}`);
+  }
+
+  private get stopGraceMs(): number {
+    return this.options.stopGraceMs ?? 15_000;
+  }
+
+  // --- cleanup ---------------------------------------------------------
 
   /** Never throws: a failing cleanup step is reported and the next one still runs. */
-  async function cleanUp(): Promise<void> {
-    const attempt = async (what: string, action: () => Promise<void> | void) => {
-      try {
-        await action();
-      } catch (error) {
-        say(`cleanup: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
-    for (const bg of [...running.values()]) {
-      running.delete(bg.step.name);
-      await attempt(`stopping "${bg.step.name}"`, () => stopGroup(bg.shell.pid, { graceMs: options.stopGraceMs ?? 15_000 }));
+  private async cleanUp(): Promise<void> {
+    for (const bg of [...this.running.values()]) {
+      this.running.delete(bg.step.name);
+      await this.attempt(`stopping "${bg.step.name}"`, () => stopGroup(bg.shell.pid, { graceMs: this.stopGraceMs }));
     }
-    for (const teardown of options.teardown ?? []) {
-      if (!existsSync(path.join(copyDir, teardown.ifExists))) continue;
-      say(`cleanup: ${teardown.command}`);
-      await attempt(teardown.command, async () => {
-        const logFile = path.join(logDir, 'teardown.log');
-        const shell = startShell({ command: teardown.command, cwd: copyDir, env, logFile });
-        let timer: NodeJS.Timeout | undefined;
-        const code = await Promise.race([shell.exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), teardown.timeoutSeconds * 1000)))]);
-        clearTimeout(timer);
-        if (code === undefined) await stopGroup(shell.pid, { first: 'SIGTERM', graceMs: 5_000 });
-        if (code !== 0) say(`cleanup: "${teardown.command}" ${code === undefined ? 'timed out' : `exited with code ${code}`}: see ${logFile}`);
-      });
+    for (const teardown of this.options.teardown ?? []) {
+      if (!existsSync(path.join(this.copyDir, teardown.ifExists))) continue;
+      this.say(`cleanup: ${teardown.command}`);
+      await this.attempt(teardown.command, () => this.runTeardown(teardown));
     }
     // Whatever still runs inside the copy was started by this run (or by a test of the copy's own build).
-    const ownDir = tempDir ?? copyDir;
-    await attempt('ending leftover processes', async () => {
-      const left = processesInside(ownDir);
-      if (left.length === 0) return;
-      say(`cleanup: ending ${left.length} process(es) still running in ${ownDir}: ${left.map((p) => `${p.pid} (${p.command.slice(0, 80)})`).join('; ')}`);
-      await endProcesses(left.map((p) => p.pid));
-    });
-    const removable = tempDir ?? logDir;
-    if (options.keep) say(`kept: ${removable}${tempDir ? ' (the copy in repo/, each block\'s output in logs/)' : ' (each block\'s output)'}`);
-    else await attempt(`removing ${removable}`, () => rmSync(removable, { recursive: true, force: true, maxRetries: 3 }));
+    const ownDir = this.tempDir ?? this.copyDir;
+    await this.attempt('ending leftover processes', () => this.endLeftovers(ownDir));
+    const removable = this.tempDir ?? this.logDir;
+    if (this.options.keep) this.say(`kept: ${removable}${this.tempDir ? ' (the copy in repo/, each block\'s output in logs/)' : ' (each block\'s output)'}`);
+    else await this.attempt(`removing ${removable}`, () => rmSync(removable, { recursive: true, force: true, maxRetries: 3 }));
+  }
+
+  private async runTeardown(teardown: Teardown): Promise<void> {
+    const logFile = path.join(this.logDir, 'teardown.log');
+    const shell = startShell({ command: teardown.command, cwd: this.copyDir, env: this.env, logFile });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), teardown.timeoutSeconds * 1000)));
+    const code = await Promise.race([shell.exited, timeout]);
+    clearTimeout(timer);
+    if (code === undefined) await stopGroup(shell.pid, { first: 'SIGTERM', graceMs: 5_000 });
+    if (code !== 0) this.say(`cleanup: "${teardown.command}" ${code === undefined ? 'timed out' : `exited with code ${code}`}: see ${logFile}`);
+  }
+
+  private async endLeftovers(ownDir: string): Promise<void> {
+    const left = processesInside(ownDir);
+    if (left.length === 0) return;
+    this.say(`cleanup: ending ${left.length} process(es) still running in ${ownDir}: ${left.map((p) => `${p.pid} (${p.command.slice(0, 80)})`).join('; ')}`);
+    await endProcesses(left.map((p) => p.pid));
+  }
+
+  private async attempt(what: string, action: () => Promise<void> | void): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.say(`cleanup: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 
