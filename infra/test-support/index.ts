@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { App } from 'aws-cdk-lib';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 
 import { parseDeployConfig, type DeployConfig, type DeployConfigInput } from '../config/schema';
 import { createStacks, type ServiceStacks } from '../lib/stacks';
@@ -26,11 +27,28 @@ export interface TestAppOptions {
    * @default false
    */
   readonly cloudFormationValidation?: boolean;
+  /**
+   * Bundle asset code (the blue/green handler: esbuild, ~1 MB) as `cdk synth` does.
+   * Off, CDK skips bundling and stages the unbundled source in its place, as it does
+   * for stacks a CLI command did not select: the templates are the same but for the
+   * asset's hash. A bundle costs an esbuild run of about a second on every synthesis,
+   * and only the tests that read the bundle or synthesize exactly as the CLI does need it.
+   * @default false
+   */
+  readonly bundling?: boolean;
 }
 
-/** An App with cdk.json's context. */
+/**
+ * cdk.json's context, plus the context that turns asset bundling off unless `bundling` is set
+ * (`aws:cdk:bundling-stacks`, the key by which the CLI bundles only the stacks it selected).
+ */
+export function testAppContext(options: Pick<TestAppOptions, 'bundling'> = {}): Record<string, unknown> {
+  return { ...cdkJsonContext(), ...(options.bundling === true ? {} : { [BUNDLING_STACKS]: [] }) };
+}
+
+/** An App with cdk.json's context (asset bundling off unless `bundling` is set). */
 export function createTestApp(options: TestAppOptions = {}): App {
-  return new App({ context: cdkJsonContext(), builtinCloudFormationValidation: options.cloudFormationValidation ?? false });
+  return new App({ context: testAppContext(options), builtinCloudFormationValidation: options.cloudFormationValidation ?? false });
 }
 
 /**

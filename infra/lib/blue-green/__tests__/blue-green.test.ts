@@ -49,7 +49,8 @@ describe('blue/green deployment (the construct, in a stack of its own)', () => {
   let fleet: [string, Resource];
 
   beforeAll(() => {
-    built = fleetTestStack();
+    // Bundled: one test below reads the handler's asset.
+    built = fleetTestStack({}, { bundling: true });
     template = built.template;
     fleet = only(template, 'Custom::BlueGreenFleet');
   });
