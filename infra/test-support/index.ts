@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 
 import { parseDeployConfig, type DeployConfig, type DeployConfigInput } from '../config/schema';
 import { createStacks, type ServiceStacks } from '../lib/stacks';
@@ -9,6 +11,7 @@ import { exampleDeployConfig } from './example-deploy-config';
 
 export { exampleDeployConfig } from './example-deploy-config';
 export { deployConfigs, type GeneratedConfigOptions } from './arbitraries';
+export { joinedString, userDataOf, type TemplateResources } from './templates';
 
 /** One environment as written in a deploy config (before defaults). */
 export type EnvironmentInput = DeployConfigInput['environments'][number];
@@ -26,11 +29,28 @@ export interface TestAppOptions {
    * @default false
    */
   readonly cloudFormationValidation?: boolean;
+  /**
+   * Bundle asset code (the blue/green handler: esbuild, ~1 MB) as `cdk synth` does.
+   * Off, CDK skips bundling and stages the unbundled source in its place, as it does
+   * for stacks a CLI command did not select: the templates are the same but for the
+   * asset's hash. A bundle costs an esbuild run of about a second on every synthesis,
+   * and only the tests that read the bundle or synthesize exactly as the CLI does need it.
+   * @default false
+   */
+  readonly bundling?: boolean;
 }
 
-/** An App with cdk.json's context. */
+/**
+ * cdk.json's context, plus the context that turns asset bundling off unless `bundling` is set
+ * (`aws:cdk:bundling-stacks`, the key by which the CLI bundles only the stacks it selected).
+ */
+export function testAppContext(options: Pick<TestAppOptions, 'bundling'> = {}): Record<string, unknown> {
+  return { ...cdkJsonContext(), ...(options.bundling === true ? {} : { [BUNDLING_STACKS]: [] }) };
+}
+
+/** An App with cdk.json's context (asset bundling off unless `bundling` is set). */
 export function createTestApp(options: TestAppOptions = {}): App {
-  return new App({ context: cdkJsonContext(), builtinCloudFormationValidation: options.cloudFormationValidation ?? false });
+  return new App({ context: testAppContext(options), builtinCloudFormationValidation: options.cloudFormationValidation ?? false });
 }
 
 /**
@@ -63,6 +83,37 @@ export function testConfig(overrides: Partial<DeployConfigInput> = {}): DeployCo
 /** Builds every stack of the app for `config`, as bin/app.ts does (without the cdk-nag plugin). */
 export function synthStacks(config: DeployConfig = testConfig(), options: TestAppOptions = {}): ServiceStacks {
   return createStacks(createTestApp(options), config);
+}
+
+/** The template of each stack of an app, in the order createStacks returns them. */
+export interface StackTemplates {
+  readonly foundation: Template;
+  readonly environments: readonly Template[];
+  readonly pipeline: Template;
+}
+
+const synthesized = new Map<string, StackTemplates>();
+
+/**
+ * The templates {@link synthStacks} gives for `config`, synthesized once per test
+ * file and config: a test file that asks again for a config it already built
+ * (in a `beforeAll` and again in a variant) gets the same templates back.
+ * Shared, so read them only (`toJSON()` is the template itself); a test that adds
+ * constructs to the app calls synthStacks.
+ */
+export function synthTemplates(config: DeployConfig = testConfig()): StackTemplates {
+  const key = JSON.stringify(config);
+  let templates = synthesized.get(key);
+  if (templates === undefined) {
+    const stacks = synthStacks(config);
+    templates = {
+      foundation: Template.fromStack(stacks.foundation),
+      environments: stacks.environments.map((stack) => Template.fromStack(stack)),
+      pipeline: Template.fromStack(stacks.pipeline),
+    };
+    synthesized.set(key, templates);
+  }
+  return templates;
 }
 
 /** The former name of {@link synthStacks}, kept while tests still import it. */

@@ -11,14 +11,18 @@ const path = require('node:path');
 const JUNIT_DIR = path.resolve(__dirname, '..', '..', 'reports', 'junit');
 
 /**
- * @param {{ name: string, testTimeout?: number, roots?: string[] }} options
+ * @param {{ name: string, testTimeout?: number, roots?: string[], maxWorkers?: number | string }} options
  *   name: file name of this workspace's JUnit report (without .xml).
  *   roots: folders holding code and tests, relative to the workspace (default: src).
+ *   maxWorkers: test files run at once (default: jest's, one less than the cores,
+ *   so one on a 2-core machine). A workspace whose suite outlasts the others in
+ *   `turbo run test` sets '100%': once the shorter tasks are done, it has every core.
  * @returns {import('jest').Config}
  */
-function createJestConfig({ name, testTimeout = 10_000, roots = ['src'] }) {
+function createJestConfig({ name, testTimeout = 10_000, roots = ['src'], maxWorkers }) {
   return {
     testEnvironment: 'node',
+    ...(maxWorkers === undefined ? {} : { maxWorkers }),
     roots: roots.map((root) => `<rootDir>/${root}`),
     testMatch: ['**/__tests__/**/*.test.ts'],
     transform: {

@@ -5,7 +5,8 @@ import { Stage, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 
-import { exampleDeployConfig, synthStacks, testConfig, type EnvironmentInput } from '../../../test-support';
+import { exampleDeployConfig, synthTemplates, testConfig, type EnvironmentInput } from '../../../test-support';
+import { names } from '../../names';
 import { fleetTestStack, TEST_NAMES, type FleetTestStack } from './test-stack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; Metadata?: Record<string, unknown> };
@@ -49,7 +50,8 @@ describe('blue/green deployment (the construct, in a stack of its own)', () => {
   let fleet: [string, Resource];
 
   beforeAll(() => {
-    built = fleetTestStack();
+    // Bundled: one test below reads the handler's asset.
+    built = fleetTestStack({}, { bundling: true });
     template = built.template;
     fleet = only(template, 'Custom::BlueGreenFleet');
   });
@@ -327,8 +329,7 @@ describe('blue/green deployment in the app (each environment picks its style)', 
 
   it('when an environment is in place, then its stack owns its Auto Scaling group and deployment group, and has no custom resource', () => {
     // Arrange
-    const stacks = synthStacks(testConfig({ environments: environments() }));
-    const [inPlace, ...blueGreen] = stacks.environments.map((stack) => Template.fromStack(stack));
+    const [inPlace, ...blueGreen] = synthTemplates(testConfig({ environments: environments() })).environments;
 
     // Assert
     expect(blueGreen.length).toBeGreaterThan(0);
@@ -344,14 +345,13 @@ describe('blue/green deployment in the app (each environment picks its style)', 
   });
 
   it("when a blue/green environment is deployed, then the pipeline's action targets the deployment group name its custom resource returns", () => {
-    // Arrange
-    const stacks = synthStacks(testConfig({ environments: environments() }));
-    const stack = stacks.environments.at(-1)!;
-    const template = Template.fromStack(stack);
+    // Arrange (the same app as the test above: synthesized once)
+    const templates = synthTemplates(testConfig({ environments: environments() }));
+    const environmentName = environments().at(-1)!.name;
+    const template = templates.environments.at(-1)!;
     const [fleetId, fleet] = only(template, 'Custom::BlueGreenFleet');
-    const pipeline = Template.fromStack(stacks.pipeline);
-    const stages = only(pipeline, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as { Name: string; Actions: { Name: string; Configuration: Record<string, unknown> }[] }[];
-    const configuration = stages.find((stage) => stage.Name === `Deploy-${stack.environmentName}`)?.Actions.find((action) => action.Name === 'Deploy')?.Configuration;
+    const stages = only(templates.pipeline, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages as { Name: string; Actions: { Name: string; Configuration: Record<string, unknown> }[] }[];
+    const configuration = stages.find((stage) => stage.Name === `Deploy-${environmentName}`)?.Actions.find((action) => action.Name === 'Deploy')?.Configuration;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
 
     // Act
@@ -359,7 +359,7 @@ describe('blue/green deployment in the app (each environment picks its style)', 
 
     // Assert
     expect(configuration?.ApplicationName).toBe(fleet.Properties.ApplicationName);
-    expect(outputName.StackName).toBe(stack.stackName);
+    expect(outputName.StackName).toBe(names.environmentStack(environmentName));
     expect(outputs[outputName.OutputName]?.Value).toEqual({ 'Fn::GetAtt': [fleetId, 'DeploymentGroupName'] });
   });
 
@@ -368,7 +368,7 @@ describe('blue/green deployment in the app (each environment picks its style)', 
     const config = testConfig({ environments: environments({ blueGreen: { terminationWaitMinutes: 120 } }) });
 
     // Act
-    const templates = synthStacks(config).environments.slice(1).map((stack) => Template.fromStack(stack));
+    const templates = synthTemplates(config).environments.slice(1);
 
     // Assert
     expect(templates.length).toBeGreaterThan(0);

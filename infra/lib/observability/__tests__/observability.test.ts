@@ -3,22 +3,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import Ajv from 'ajv-draft-04';
 
 import { LOG_RETENTION_DAYS } from '../../../config/schema';
-import { shippedEnvironment, synthStacks, testConfig } from '../../../test-support';
+import { joinedString, shippedEnvironment, synthTemplates, testConfig, userDataOf, type TemplateResources as Resources } from '../../../test-support';
 import agentSchema from '../../../test-support/cloudwatch-agent/schema.json';
 import { CLOUDWATCH_AGENT_CONFIG_FILE } from '../../fleet';
 import { names } from '../../names';
 import { INSIGHTS_QUERIES, SHIPPED_LOGS } from '..';
-
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
-
-/** The launch template's user data as one string (CloudFormation may wrap it in Fn::Join). */
-function userDataOf(template: Template): string {
-  const [launchTemplate] = Object.values(template.findResources('AWS::EC2::LaunchTemplate') as Resources);
-  const data = (launchTemplate?.Properties.LaunchTemplateData as { UserData: { 'Fn::Base64': unknown } }).UserData['Fn::Base64'];
-  if (typeof data === 'string') return data;
-  const [, parts] = (data as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-}
 
 interface AgentConfig {
   logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string; log_stream_name: string }[] } } };
@@ -41,9 +30,7 @@ function agentConfigOf(template: Template): AgentConfig {
 /** A dashboard body as one string (it holds tokens, so CloudFormation joins it). */
 function dashboardBodyOf(template: Template): string {
   const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard') as Resources);
-  const body = dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
-  if (typeof body === 'string') return body;
-  return body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+  return joinedString(dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] });
 }
 
 const validateAgentConfig = new Ajv({ allErrors: true, strict: false }).compile(agentSchema);
@@ -64,7 +51,7 @@ describe('observability of each environment', () => {
   let live: Template;
 
   beforeAll(() => {
-    [qa, live] = synthStacks(config()).environments.map((stack) => Template.fromStack(stack)) as [Template, Template];
+    [qa, live] = synthTemplates(config()).environments as [Template, Template];
   });
 
   describe('log groups', () => {
@@ -85,8 +72,8 @@ describe('observability of each environment', () => {
       ['destroy', 'Delete'],
       ['retain', 'Retain'],
     ] as const)('when removalPolicy is %s, then every instance log group is %s on stack deletion', (removalPolicy, expected) => {
-      // Act
-      const [template] = synthStacks(config({ removalPolicy })).environments.map((stack) => Template.fromStack(stack));
+      // Act (destroy is the example's policy: the templates of the beforeAll above)
+      const [template] = synthTemplates(config({ removalPolicy })).environments;
 
       // Assert
       const groups = Object.values(template!.findResources('AWS::Logs::LogGroup') as Resources).filter((r) =>
@@ -175,7 +162,7 @@ describe('observability of each environment', () => {
 
     it('when instance metrics are switched off, then the agent publishes none, nothing alarms on them and the role may not publish', () => {
       // Act
-      const [template] = synthStacks(config({ stagingMetrics: false })).environments.map((stack) => Template.fromStack(stack));
+      const [template] = synthTemplates(config({ stagingMetrics: false })).environments;
 
       // Assert
       expect(agentConfigOf(template!).metrics).toBeUndefined();

@@ -14,7 +14,7 @@ describe('infra/config/deploy-config.ts (this repository\'s own config)', () => 
   it('when it is parsed and synthesized as `cdk synth` does, then it is valid, cdk-nag clean and passes CloudFormation validation', () => {
     // Arrange
     const config = parseDeployConfig(deployConfig);
-    const app = createTestApp({ cloudFormationValidation: true });
+    const app = createTestApp({ cloudFormationValidation: true, bundling: true });
 
     // Act (synthesis throws on an unacknowledged cdk-nag finding or an invalid template)
     const stacks = createStacks(app, config);

@@ -1,19 +1,8 @@
 import { ALB_IDLE_TIMEOUT_SECONDS, HEALTH_PATH, SERVICE_PORT } from '@conveyor/config';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { shippedEnvironment, synthStacks, testConfig } from '../../../test-support';
+import { shippedEnvironment, synthTemplates, testConfig, userDataOf, type TemplateResources as Resources } from '../../../test-support';
 import { names } from '../../names';
-
-type Resources = Record<string, { Properties: Record<string, unknown> }>;
-
-/** The launch template's user data as one string (CloudFormation may wrap it in Fn::Join). */
-function userDataOf(template: Template): string {
-  const [launchTemplate] = Object.values(template.findResources('AWS::EC2::LaunchTemplate') as Resources);
-  const data = (launchTemplate?.Properties.LaunchTemplateData as { UserData: { 'Fn::Base64': unknown } }).UserData['Fn::Base64'];
-  if (typeof data === 'string') return data;
-  const [, parts] = (data as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-}
 
 function logicalIdOf(template: Template, type: string, props: Record<string, unknown> = {}): string {
   const [id, ...others] = Object.keys(template.findResources(type, { Properties: props }));
@@ -26,8 +15,7 @@ describe('environment stacks (the example config: staging, then prod)', () => {
   let prod: Template;
 
   beforeAll(() => {
-    const stacks = synthStacks();
-    [staging, prod] = stacks.environments.map((stack) => Template.fromStack(stack)) as [Template, Template];
+    [staging, prod] = synthTemplates().environments as [Template, Template];
   });
 
   describe('launch template', () => {
@@ -262,7 +250,7 @@ describe('environment stack variants', () => {
     const config = testConfig({ environments: [staging, { ...prod, certificateArn }] });
 
     // Act
-    const template = Template.fromStack(synthStacks(config).environments[1]!);
+    const template = synthTemplates(config).environments[1]!;
 
     // Assert
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
