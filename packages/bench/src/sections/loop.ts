@@ -130,11 +130,6 @@ export function readRehearsal(seconds: number, output: string, turbo: TurboRun |
   return { seconds, phases, buildTotal: buildSeconds(output), ...tasks };
 }
 
-export interface LoopSample {
-  readonly first: Rehearsal;
-  readonly change: Rehearsal;
-}
-
 export type VariantId = 'cached' | 'uncached';
 
 const VARIANTS: Readonly<Record<VariantId, string>> = {
@@ -182,42 +177,44 @@ function commitFile(copy: RepoCopy, file: string, change: (abs: string) => void,
   });
 }
 
-async function loop(ctx: BenchContext, copy: RepoCopy, variant: VariantId, rep: number): Promise<LoopSample> {
-  const stateDir = path.join(ctx.tempDir(`loop-${variant}`), 'state');
+/** The rehearsals of one state dir: a first one from nothing, then one-line changes, the two variants interleaved. */
+async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Promise<{ first: Rehearsal; changes: Map<string, Rehearsal[]> }> {
+  const stateDir = path.join(ctx.tempDir('loop'), 'state');
   // The same ports for every command of this state dir: a rehearsal on another
   // port would start a second load balancer and leave the first one running.
   const ports: Ports = { proxy: await freePort(), slots: `${await freePort()},${await freePort()}` };
-  const prepare = (what: string) => {
-    if (variant !== 'uncached') return;
-    const dropped = dropInstallTrees(path.join(stateDir, 'cache'));
-    ctx.log(`loop: ${variant}, ${what}: removed ${dropped} node_modules trees from the rehearsal's saved cache`);
-  };
-  const check = (what: string, output: string) => {
-    if (variant === 'uncached' && output.includes(NPM_CI_SKIPPED)) {
-      throw new Error(`loop: the ${what} without node_modules in the cache still skipped npm ci: the variant did not measure what it says`);
+  let changes = 0;
+  const change = async (variant: VariantId): Promise<Rehearsal> => {
+    changes += 1;
+    commitFile(copy, CHANGED_FILE, (abs) => appendFileSync(abs, `// bench: one-line change ${changes}\n`), 'bench: a one-line change in apps/api');
+    if (variant === 'uncached') {
+      const dropped = dropInstallTrees(path.join(stateDir, 'cache'));
+      ctx.log(`loop: change ${changes} (${variant}): removed ${dropped} node_modules trees from the rehearsal's saved cache`);
     }
+    ctx.log(`loop: change ${changes} (${variant}): one-line change in ${CHANGED_FILE}, committed, rehearsing…`);
+    const run = await rehearse(copy, ctx.log, `change loop (${variant})`, stateDir, ports);
+    if (variant === 'uncached' && run.output.includes(NPM_CI_SKIPPED)) {
+      throw new Error('loop: a change built without node_modules in the cache still skipped npm ci: the variant did not measure what it says');
+    }
+    const result = measured(run, ctx.log);
+    ctx.log(`loop: change ${changes} (${variant}) → serving … ${fmt(result.seconds)} s (install ${result.phases.install ?? '?'} s, build ${result.phases.build ?? '?'} s)`);
+    return result;
   };
   try {
-    ctx.log(`loop: ${variant}, rep ${rep + 1}: first rehearsal (fresh state, empty cache; minutes)…`);
-    prepare('first rehearsal');
-    const firstRun = await rehearse(copy, ctx.log, `first rehearsal (${variant})`, stateDir, ports);
-    check('first rehearsal', firstRun.output);
-    const first = measured(firstRun, ctx.log);
-    ctx.log(`loop: ${variant}, rep ${rep + 1}: first rehearsal … ${fmt(first.seconds)} s (install ${first.phases.install ?? '?'} s, build ${first.phases.build ?? '?'} s)`);
-    commitFile(copy, CHANGED_FILE, (abs) => appendFileSync(abs, `// bench: one-line change ${variant} ${rep + 1}\n`), 'bench: a one-line change in apps/api');
-    ctx.log(`loop: ${variant}, rep ${rep + 1}: one-line change in ${CHANGED_FILE}, committed, rehearsing…`);
-    prepare('change');
-    const changeRun = await rehearse(copy, ctx.log, `change loop (${variant})`, stateDir, ports);
-    check('change', changeRun.output);
-    const change = measured(changeRun, ctx.log);
-    ctx.log(`loop: ${variant}, rep ${rep + 1}: change → serving … ${fmt(change.seconds)} s (install ${change.phases.install ?? '?'} s, build ${change.phases.build ?? '?'} s)`);
-    return { first, change };
+    ctx.log('loop: first rehearsal (fresh state, empty cache; minutes)…');
+    const first = measured(await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports), ctx.log);
+    ctx.log(`loop: first rehearsal … ${fmt(first.seconds)} s (install ${first.phases.install ?? '?'} s, build ${first.phases.build ?? '?'} s)`);
+    const samples = await interleave<Rehearsal>(
+      (Object.keys(VARIANTS) as VariantId[]).map((variant) => ({ name: variant, run: () => change(variant) })),
+      reps,
+    );
+    return { first, changes: samples };
   } finally {
-    await rehearse(copy, ctx.log, `stop (${variant})`, stateDir, ports, ['stop']).catch((error: unknown) =>
-      ctx.log(`loop: stopping the ${variant} rehearsal failed: ${error instanceof StepError ? error.message : String(error)}`),
+    await rehearse(copy, ctx.log, 'stop', stateDir, ports, ['stop']).catch((error: unknown) =>
+      ctx.log(`loop: stopping the rehearsal failed: ${error instanceof StepError ? error.message : String(error)}`),
     );
     // The load balancer runs the checkout's proxy (not the copy's files) with the port as an argument.
-    copy.endLeftovers(`loop (${variant})`, [stateDir], [String(ports.proxy)]);
+    copy.endLeftovers('loop', [stateDir], [String(ports.proxy)]);
   }
 }
 
@@ -232,66 +229,54 @@ function taskList(tasks: readonly TaskTime[] | undefined): string {
 }
 
 /** The section's tables, goals and notes from its samples: pure, so the report's shape is unit-tested. */
-export function loopResult(samples: Readonly<Record<VariantId, readonly LoopSample[]>>, reps: number, method: string): SectionResult {
-  const figure = (variant: VariantId, pick: (s: LoopSample) => number | undefined) => median(samples[variant].map(pick));
+export function loopResult(first: readonly Rehearsal[], changes: Readonly<Record<VariantId, readonly Rehearsal[]>>, reps: number, method: string): SectionResult {
   const show = (s: Summary | undefined) => (s === undefined ? '—' : cell(s, 's'));
+  const of = (runs: readonly Rehearsal[], f: (r: Rehearsal) => number | undefined) => median(runs.map(f));
   const variants = Object.keys(VARIANTS) as VariantId[];
-  const rows = variants.map((variant) => [
-    VARIANTS[variant],
-    samples[variant].length,
-    show(figure(variant, (s) => s.first.seconds)),
-    show(figure(variant, (s) => s.change.seconds)),
-    show(figure(variant, (s) => s.change.phases.install)),
-    show(figure(variant, (s) => s.change.phases.build)),
-  ]);
-  const cachedFirst = figure('cached', (s) => s.first.seconds);
-  const cachedChange = figure('cached', (s) => s.change.seconds);
-  const uncachedFirst = figure('uncached', (s) => s.first.seconds);
-  const uncachedChange = figure('uncached', (s) => s.change.seconds);
+  const parts = [(r: Rehearsal) => r.seconds, (r: Rehearsal) => r.phases.install, (r: Rehearsal) => r.phases.build];
+  const rows = variants.map((variant) => [VARIANTS[variant], changes[variant].length, ...parts.map((f) => show(of(changes[variant], f)))]);
   const ratios: (string | number)[] = [
     'ratio install cache / none',
     '',
-    cachedFirst && uncachedFirst ? fmt(ratio(cachedFirst, uncachedFirst)) : '—',
-    cachedChange && uncachedChange ? fmt(ratio(cachedChange, uncachedChange)) : '—',
-    '',
-    '',
+    ...parts.map((f) => {
+      const a = of(changes.cached, f);
+      const b = of(changes.uncached, f);
+      return a && b ? fmt(ratio(a, b)) : '—';
+    }),
   ];
 
-  // Where the time goes, for the committed buildspec: medians of each part.
+  // Where the time goes, with the install cache as committed: medians of each part.
   const loops = [
-    { name: 'first rehearsal', pick: (s: LoopSample) => s.first, goalS: FIRST_REHEARSAL_GOAL_S },
-    { name: 'one-line change', pick: (s: LoopSample) => s.change, goalS: CHANGE_LOOP_GOAL_S },
+    { name: 'first rehearsal', runs: first, goalS: FIRST_REHEARSAL_GOAL_S },
+    { name: 'one-line change', runs: changes.cached, goalS: CHANGE_LOOP_GOAL_S },
   ] as const;
-  const cached = samples.cached;
-  const breakdownRows = loops.map(({ name, pick }) => {
-    const part = (f: (r: Rehearsal) => number | undefined) => median(cached.map((s) => f(pick(s))));
-    const deploy = part((r) => (r.buildTotal === undefined ? undefined : r.seconds - r.buildTotal));
-    const last = cached.at(-1);
-    const ran = last === undefined ? undefined : pick(last);
+  const breakdownRows = loops.map(({ name, runs }) => {
+    const last = runs.at(-1);
     return [
       name,
-      show(part((r) => r.seconds)),
-      ...BUILD_PHASES.map((phase) => show(part((r) => r.phases[phase]))),
-      show(deploy),
-      ran?.tasksRan === undefined ? '—' : `${ran.tasksRan} ran, ${ran.tasksReplayed ?? 0} replayed`,
-      taskList(ran?.slowest),
+      show(of(runs, (r) => r.seconds)),
+      ...BUILD_PHASES.map((phase) => show(of(runs, (r) => r.phases[phase]))),
+      show(of(runs, (r) => (r.buildTotal === undefined ? undefined : r.seconds - r.buildTotal))),
+      last?.tasksRan === undefined ? '—' : `${last.tasksRan} ran, ${last.tasksReplayed ?? 0} replayed`,
+      taskList(last?.slowest),
     ];
   });
 
+  const firstS = of(first, (r) => r.seconds);
+  const changeS = of(changes.cached, (r) => r.seconds);
   const goals = [
-    ...(cachedFirst ? [goal('first rehearsal until serving, seconds (median)', Number(cachedFirst.median.toFixed(1)), `≤ ${FIRST_REHEARSAL_GOAL_S}`)] : []),
-    ...(cachedChange ? [goal('one-line change until the new revision serves, seconds (median)', Number(cachedChange.median.toFixed(1)), `≤ ${CHANGE_LOOP_GOAL_S}`)] : []),
+    ...(firstS ? [goal('first rehearsal until serving, seconds (median)', Number(firstS.median.toFixed(1)), `≤ ${FIRST_REHEARSAL_GOAL_S}`)] : []),
+    ...(changeS ? [goal('one-line change until the new revision serves, seconds (median)', Number(changeS.median.toFixed(1)), `≤ ${CHANGE_LOOP_GOAL_S}`)] : []),
   ];
 
   // What reaching each goal would take, from the breakdown: the seconds past
   // the goal set against the parts that could give them.
-  const needs = loops.flatMap(({ name, pick, goalS }) => {
-    const total = median(cached.map((s) => pick(s).seconds));
+  const needs = loops.flatMap(({ name, runs, goalS }) => {
+    const total = of(runs, (r) => r.seconds);
     if (total === undefined || total.median <= goalS) return [];
-    const build = median(cached.map((s) => pick(s).phases.build));
-    const install = median(cached.map((s) => pick(s).phases.install));
-    const last = cached.at(-1);
-    const slowest = last === undefined ? undefined : pick(last).slowest?.[0];
+    const build = of(runs, (r) => r.phases.build);
+    const install = of(runs, (r) => r.phases.install);
+    const slowest = runs.at(-1)?.slowest?.[0];
     return [
       `To bring the ${name} to ${goalS} s, ${fmt(total.median - goalS)} s of its ${fmt(total.median)} s have to go: ` +
         `its Turborepo build phase takes ${build === undefined ? '?' : fmt(build.median)} s and its install ${install === undefined ? '?' : fmt(install.median)} s` +
@@ -305,21 +290,23 @@ export function loopResult(samples: Readonly<Record<VariantId, readonly LoopSamp
     method,
     tables: [
       {
-        columns: ['variant', 'runs', 'first rehearsal until serving', 'one-line change → new revision serving', 'install phase of the change', 'build phase of the change'],
+        caption: 'A one-line change in apps/api, committed, until the new revision serves',
+        columns: ['variant', 'runs', 'change → new revision serving', 'install phase', 'build phase'],
         rows: [...rows, ratios],
       },
       {
-        columns: ['where the time goes (install cache as committed)', 'total', ...BUILD_PHASES, 'deployment (rest)', 'Turborepo tasks', 'slowest tasks that ran'],
+        caption: 'Where the time goes (install cache as committed)',
+        columns: ['rehearsal', 'total', ...BUILD_PHASES, 'deployment (rest)', 'Turborepo tasks', 'slowest tasks that ran'],
         rows: breakdownRows,
       },
     ],
     goals,
     notes: [
-      `The first rehearsal starts from an empty state dir (no cache, nothing deployed): its build runs \`npm ci\` from an empty npm cache and every task cold, so both variants measure the same thing there (two samples of it). The change appends one comment line to ${CHANGED_FILE} and commits it, so every task whose inputs include apps/api runs again; the rest is replayed from the Turborepo cache the first build saved.`,
-      `Both variants run with reps = ${reps}; a variant is one fresh state dir per repetition, and the repetitions are interleaved.`,
+      `The first rehearsal starts from an empty state dir (no cache, nothing deployed): its build runs \`npm ci\` from an empty npm cache and every task cold. No cache exists yet, so the install cache cannot change it: it is measured once, with the buildspec as committed. Each change appends one comment line to ${CHANGED_FILE} and commits it, so every task whose inputs include apps/api runs again and the rest is replayed from the Turborepo cache the build before it saved.`,
+      `Changes per variant: ${reps}, interleaved, all in the one state dir of the first rehearsal.`,
       ...needs,
     ],
-    data: { reps, samples: { cached: [...samples.cached], uncached: [...samples.uncached] } },
+    data: { reps, first: [...first], changes: { cached: [...changes.cached], uncached: [...changes.uncached] } },
   };
 }
 
@@ -329,19 +316,15 @@ export const loopSection: Section = {
   async run(ctx) {
     const reps = minuteLongReps(ctx.reps);
     const copy = repoCopy(ctx);
-    const done: Record<VariantId, number> = { cached: 0, uncached: 0 };
-    const samples = await interleave<LoopSample>(
-      (Object.keys(VARIANTS) as VariantId[]).map((variant) => ({ name: variant, run: () => loop(ctx, copy, variant, done[variant]++) })),
-      reps,
-    );
+    const { first, changes } = await rehearsals(ctx, copy, reps);
     const method =
       `In the throwaway copy of the working tree (committed), \`npm run rehearse\`'s CLI (build with buildspec.yml, then the blue/green deployment) from a fresh state dir until it prints where the service serves; ` +
-      `then a one-line change in ${CHANGED_FILE}, committed, and the CLI again until the new revision serves. ` +
-      `Two variants, interleaved, ${reps}× each (minutes each on 2 cores: one per 3 requested repetitions): ${VARIANTS.cached}, and ${VARIANTS.uncached}. ` +
-      `The second is what the install cache replaces: before each of its builds the bench deletes every node_modules tree from the rehearsal's saved cache (its state dir's \`cache/\`), ` +
+      `then, in the same state dir, one-line changes in ${CHANGED_FILE}, each committed, and the CLI again until the new revision serves. ` +
+      `The changes alternate between two variants, ${reps}× each (minutes each on 2 cores: one per 3 requested repetitions): ${VARIANTS.cached}, and ${VARIANTS.uncached}. ` +
+      `The second is what the install cache replaces: before each of its builds the bench deletes every node_modules tree from the rehearsal's saved cache (the state dir's \`cache/\`), ` +
       `so the build restores the npm and Turborepo caches as before but finds no node_modules, and buildspec.yml's install runs \`npm ci\` from the npm cache; ` +
       `no committed file differs between the variants, and a build of the second that still prints "${NPM_CI_SKIPPED}" fails the section. ` +
       `The breakdown reads each build phase's time from the rehearsal's output and the tasks from the build's Turborepo run summary (\`--summarize\`); the deployment is the rest of the total.`;
-    return loopResult({ cached: samples.get('cached') ?? [], uncached: samples.get('uncached') ?? [] }, reps, method);
+    return loopResult([first], { cached: changes.get('cached') ?? [], uncached: changes.get('uncached') ?? [] }, reps, method);
   },
 };
