@@ -128,7 +128,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (values.merge && existsSync(savedFile)) {
     // The header keeps describing the saved run; each merged section says when it was measured.
     const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as { machine: Machine; durationMs: number; reps: number; sections: SectionResult[] };
-    const run = { date: info.date, commit: info.commit, node: info.node, cores: info.cores, durationMs, loadAverage: info.loadAverage };
+    const run = { date: info.date, commit: info.commit, node: info.node, cores: info.cores, cpu: info.cpu, durationMs, loadAverage: info.loadAverage };
     written = mergeSections(saved.sections, results, run, SECTIONS.map((s) => s.id));
     ({ machine: info, durationMs, reps: savedReps } = saved);
     ctx.log(`merged ${results.map((r) => r.id).join(', ')} into the sections of ${savedFile}`);

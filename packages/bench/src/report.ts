@@ -43,6 +43,7 @@ export interface SectionRun {
   readonly commit: string;
   readonly node: string;
   readonly cores: number;
+  readonly cpu: string;
   readonly durationMs: number;
   /** 1-minute load average at the run's start and end. */
   readonly loadAverage: { readonly start: number; readonly end: number };

@@ -45,7 +45,7 @@ describe('renderMarkdown', () => {
 });
 
 describe('mergeSections', () => {
-  const RUN: SectionRun = { date: '2026-12-05', commit: 'def5678', node: 'v20.20.2', cores: 2, durationMs: 1_500_000, loadAverage: { start: 7.25, end: 3 } };
+  const RUN: SectionRun = { date: '2026-12-05', commit: 'def5678', node: 'v20.20.2', cores: 2, cpu: 'Other CPU', durationMs: 1_500_000, loadAverage: { start: 7.25, end: 3 } };
   const section = (id: string, note: string): SectionResult => ({ ...FINISHED, id, title: id, notes: [note] });
 
   it('when one section is measured again, then it replaces the saved one in place, marked with its run, and the others are kept as saved', () => {
@@ -71,7 +71,7 @@ describe('mergeSections', () => {
 
     const report = renderMarkdown(MACHINE, [FINISHED, merged!], 90_000);
 
-    expect(report).toContain('## loop\n\nMeasured in a run of its own, merged into this report: on 2026-12-05 at commit `def5678`, in 25.0 min, 2 cores, Node v20.20.2; 1-minute load average 7.3 at the start, 3.0 at the end.');
+    expect(report).toContain('## loop\n\nMeasured in a run of its own, merged into this report: on 2026-12-05 at commit `def5678`, in 25.0 min, 2 cores (Other CPU), Node v20.20.2; 1-minute load average 7.3 at the start, 3.0 at the end.');
     expect(report.split('Measured in a run of its own')).toHaveLength(2);
   });
 });
