@@ -1,7 +1,7 @@
 // The loop section's pure parts: the install trees it strips from the
 // rehearsal's saved cache, the phase and task times it reads from the
 // rehearsal's output, and the tables, goals and notes it reports.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -11,6 +11,7 @@ import {
   dropInstallTrees,
   isInstallTree,
   loopResult,
+  newestSummary,
   phaseSeconds,
   readRehearsal,
   rehearsalSummaryPath,
@@ -93,6 +94,20 @@ describe('rehearsalSummaryPath', () => {
   it('when the build names run summaries, then the last one is taken; with none, undefined', () => {
     expect(rehearsalSummaryPath(OUTPUT)).toBe('/tmp/x/state/build/src/.turbo/runs/2.json');
     expect(rehearsalSummaryPath('[build] build ... SUCCEEDED (1 s)')).toBeUndefined();
+  });
+});
+
+describe('newestSummary', () => {
+  it("when the build's source copy holds run summaries, then the newest is taken; with none, undefined", () => {
+    const runs = path.join(work(), 'state', 'build', 'src', '.turbo', 'runs');
+    mkdirSync(runs, { recursive: true });
+    writeFileSync(path.join(runs, 'b-old.json'), '{}');
+    writeFileSync(path.join(runs, 'a-new.json'), '{}');
+    writeFileSync(path.join(runs, 'notes.txt'), '');
+    utimesSync(path.join(runs, 'b-old.json'), new Date(1_000_000), new Date(1_000_000));
+
+    expect(newestSummary(path.join(work(), 'state'))).toBe(path.join(runs, 'a-new.json'));
+    expect(newestSummary(path.join(work(), 'none'))).toBeUndefined();
   });
 });
 

@@ -154,9 +154,23 @@ async function rehearse(copy: RepoCopy, log: (line: string) => void, step: strin
   return { seconds: run.ms / 1000, output: run.output };
 }
 
-/** The rehearsal's figures, with the build's run summary when the output names one that can be read. */
-function measured(run: { seconds: number; output: string }, log: (line: string) => void): Rehearsal {
-  const file = rehearsalSummaryPath(run.output);
+/**
+ * The newest run summary in the build's source copy (`<state>/build/src/.turbo/runs`):
+ * the rehearsal's progress view shows the tasks but not the summary's path.
+ */
+export function newestSummary(stateDir: string): string | undefined {
+  const dir = path.join(stateDir, 'build', 'src', '.turbo', 'runs');
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => path.join(dir, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return files[0];
+}
+
+/** The rehearsal's figures, with the build's run summary when one can be found and read. */
+function measured(run: { seconds: number; output: string }, stateDir: string, log: (line: string) => void): Rehearsal {
+  const file = rehearsalSummaryPath(run.output) ?? newestSummary(stateDir);
   let turbo: TurboRun | undefined;
   try {
     if (file !== undefined) turbo = parseTurboSummary(readFileSync(file, 'utf8'));
@@ -196,13 +210,13 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
     if (variant === 'uncached' && run.output.includes(NPM_CI_SKIPPED)) {
       throw new Error('loop: a change built without node_modules in the cache still skipped npm ci: the variant did not measure what it says');
     }
-    const result = measured(run, ctx.log);
+    const result = measured(run, stateDir, ctx.log);
     ctx.log(`loop: change ${changes} (${variant}) → serving … ${fmt(result.seconds)} s (install ${result.phases.install ?? '?'} s, build ${result.phases.build ?? '?'} s)`);
     return result;
   };
   try {
     ctx.log('loop: first rehearsal (fresh state, empty cache; minutes)…');
-    const first = measured(await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports), ctx.log);
+    const first = measured(await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports), stateDir, ctx.log);
     ctx.log(`loop: first rehearsal … ${fmt(first.seconds)} s (install ${first.phases.install ?? '?'} s, build ${first.phases.build ?? '?'} s)`);
     const samples = await interleave<Rehearsal>(
       (Object.keys(VARIANTS) as VariantId[]).map((variant) => ({ name: variant, run: () => change(variant) })),
