@@ -5,6 +5,7 @@
  *   npm run bench                       all sections, report to <repo>/bench/
  *   npm run bench -- --only service,reload
  *   npm run bench -- --reps 5 --out /tmp/bench
+ *   npm run bench -- --only loop --merge  measure one section again, keep the others' figures
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,14 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { failedSection, type BenchContext, type Section, type SectionResult } from './report';
+import { failedSection, mergeSections, type BenchContext, type Section, type SectionResult } from './report';
 import { renderMarkdown, type Machine } from './render';
 import { SECTIONS } from './sections';
 
-const USAGE = `usage: npm run bench -- [--only <ids>] [--reps <n>] [--out <dir>] [--render-only]
+const USAGE = `usage: npm run bench -- [--only <ids> [--merge]] [--reps <n>] [--out <dir>] [--render-only]
   --only <ids>   comma-separated sections: ${SECTIONS.map((s) => s.id).join(', ')} (default: all)
   --reps <n>     repetitions per variant (default 3; minute-long variants use fewer and say so)
   --out <dir>    where to write report.md and results.json (default: <repo>/bench)
+  --merge        with --only: keep the other sections of <out>/results.json and replace only these;
+                 each one merged states its own run's date, commit and load
   --render-only  measure nothing: write report.md again from <out>/results.json (after a change to the report's layout)`;
 
 class UsageError extends Error {}
@@ -57,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
       reps: { type: 'string' },
       out: { type: 'string' },
       'render-only': { type: 'boolean', default: false },
+      merge: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -82,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (unknown.length > 0) throw new UsageError(`--only: unknown section "${unknown.join('", "')}"; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
     sections = SECTIONS.filter((s) => ids.includes(s.id));
   }
+  if (values.merge && values.only === undefined) throw new UsageError('--merge replaces the sections --only names in the saved report: give --only too');
 
   const root = repoRoot();
   const outDir = path.resolve(values.out ?? path.join(root, 'bench'));
@@ -115,11 +120,22 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const dir of temps) rmSync(dir, { recursive: true, force: true });
   }
 
-  const info = machine(root, loadAtStart);
-  const durationMs = Date.now() - started;
+  let info = machine(root, loadAtStart);
+  let durationMs = Date.now() - started;
+  let written = results;
+  let savedReps = reps;
+  const savedFile = path.join(outDir, 'results.json');
+  if (values.merge && existsSync(savedFile)) {
+    // The header keeps describing the saved run; each merged section says when it was measured.
+    const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as { machine: Machine; durationMs: number; reps: number; sections: SectionResult[] };
+    const run = { date: info.date, commit: info.commit, node: info.node, cores: info.cores, cpu: info.cpu, durationMs, loadAverage: info.loadAverage };
+    written = mergeSections(saved.sections, results, run, SECTIONS.map((s) => s.id));
+    ({ machine: info, durationMs, reps: savedReps } = saved);
+    ctx.log(`merged ${results.map((r) => r.id).join(', ')} into the sections of ${savedFile}`);
+  }
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ machine: info, durationMs, reps, sections: results }, null, 2)}\n`);
-  writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(info, results, durationMs));
+  writeFileSync(savedFile, `${JSON.stringify({ machine: info, durationMs, reps: savedReps, sections: written }, null, 2)}\n`);
+  writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(info, written, durationMs));
   ctx.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'report.md')) || 'report.md'} and results.json`);
   const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.id}: ${g.name}`));
   if (missed.length > 0) ctx.log(`goals not met: ${missed.join('; ')}`);

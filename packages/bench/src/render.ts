@@ -36,7 +36,15 @@ export function renderMarkdown(machine: Machine, sections: readonly SectionResul
     lines.push(`| ${escape(section.title)} | the section failed (see below) | | | **no** |`);
   }
   for (const section of sections) {
-    lines.push('', `## ${section.title}`, '', section.method, '');
+    lines.push('', `## ${section.title}`, '');
+    if (section.run !== undefined) {
+      const { date, commit, durationMs: ms, node, cores, cpu, loadAverage } = section.run;
+      lines.push(
+        `Measured in a run of its own, merged into this report: on ${date} at commit \`${commit}\`, in ${(ms / 60_000).toFixed(1)} min, ${cores} cores (${cpu}), Node ${node}; 1-minute load average ${loadAverage.start.toFixed(1)} at the start, ${loadAverage.end.toFixed(1)} at the end.`,
+        '',
+      );
+    }
+    lines.push(section.method, '');
     if (section.failed !== undefined) lines.push('**Failed:**', '', '```text', section.failed, '```', '');
     for (const table of section.tables) {
       if (table.caption) lines.push(`**${table.caption}**`, '');

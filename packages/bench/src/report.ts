@@ -33,6 +33,32 @@ export interface SectionResult {
   readonly data: Readonly<Record<string, Summary | number | string | boolean | readonly unknown[] | Record<string, unknown>>>;
   /** Set when the section could not finish: its error, as the report shows it. */
   readonly failed?: string;
+  /** Set when the section was measured in a run of its own and merged into a report of another run (`--merge`). */
+  readonly run?: SectionRun;
+}
+
+/** When and where a merged section was measured: the report's header describes another run. */
+export interface SectionRun {
+  readonly date: string;
+  readonly commit: string;
+  readonly node: string;
+  readonly cores: number;
+  readonly cpu: string;
+  readonly durationMs: number;
+  /** 1-minute load average at the run's start and end. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+}
+
+/**
+ * The sections of a saved report with `fresh` measured again: each fresh one
+ * replaces the saved one of its id (marked with `run`), or joins them; the
+ * order follows `order` (the known section ids), unknown saved ids last.
+ */
+export function mergeSections(saved: readonly SectionResult[], fresh: readonly SectionResult[], run: SectionRun, order: readonly string[]): SectionResult[] {
+  const byId = new Map<string, SectionResult>(saved.map((s) => [s.id, s]));
+  for (const section of fresh) byId.set(section.id, { ...section, run });
+  const known = order.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+  return [...known, ...[...byId.values()].filter((s) => !order.includes(s.id))];
 }
 
 /** What the report keeps of a section that threw: its title and the error, so the other sections' figures are not lost. */

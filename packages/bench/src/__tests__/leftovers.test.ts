@@ -23,6 +23,19 @@ describe('processesMentioning', () => {
 
     expect(pids.sort()).toEqual([101, 102]);
   });
+
+  it("when a command line has a port as a whole argument (the checkout's load balancer), then it is found, and a longer number or a flag value in another is not", () => {
+    const proc = path.join(work(), 'proc');
+    const fake = (pid: number, argv: string[]) => {
+      mkdirSync(path.join(proc, String(pid)), { recursive: true });
+      writeFileSync(path.join(proc, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
+    };
+    fake(201, ['/usr/bin/node', '/work/main/packages/local-pipeline/dist/deploy/proxy-main.js', '40563', 'blue', '40564']);
+    fake(202, ['/usr/bin/node', '/work/main/packages/local-pipeline/dist/deploy/proxy-main.js', '405631']);
+    fake(203, ['/usr/bin/node', 'x.js', '--port=40563']);
+
+    expect(processesMentioning([], proc, ['40563'])).toEqual([201]);
+  });
 });
 
 describe('endLeftovers', () => {

@@ -1,94 +1,195 @@
-// The loop section's pure parts: the baseline buildspec it derives, the phase
-// times it reads from the rehearsal's output, and the table and goals it reports.
-import { readFileSync } from 'node:fs';
+// The loop section's pure parts: the install trees it strips from the
+// rehearsal's saved cache, the phase and task times it reads from the
+// rehearsal's output, and the tables, goals and notes it reports.
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseBuildspec } from '@conveyor/local-pipeline';
+import {
+  CHANGE_LOOP_GOAL_S,
+  FIRST_REHEARSAL_GOAL_S,
+  buildSeconds,
+  dropInstallTrees,
+  isInstallTree,
+  loopResult,
+  newestSummary,
+  phaseSeconds,
+  readRehearsal,
+  rehearsalSummaryPath,
+  type Rehearsal,
+} from '../sections/loop';
+import { parseTurboSummary } from '../support/turbo';
+import { tempDirPerTest } from './helpers';
 
-import { CHANGE_LOOP_GOAL_S, FIRST_REHEARSAL_GOAL_S, loopResult, phaseSeconds, withoutInstallCache } from '../sections/loop';
+const work = tempDirPerTest('loop');
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const COMMITTED = readFileSync(path.join(REPO_ROOT, 'buildspec.yml'), 'utf8');
-
-describe('withoutInstallCache', () => {
-  it("when applied to the repo's buildspec.yml, then only the key, the fallback keys and the node_modules paths go; phases and the other caches stay", () => {
-    const before = parseBuildspec(COMMITTED);
-    const after = parseBuildspec(withoutInstallCache(COMMITTED));
-
-    expect(after.cache?.key).toBeUndefined();
-    expect(after.cache?.fallbackKeys).toEqual([]);
-    expect(after.cache?.paths).toEqual(before.cache?.paths.filter((p) => !p.includes('node_modules')));
-    expect(after.cache?.paths).toEqual(expect.arrayContaining(['.npm-cache/**/*', '.turbo/cache/**/*']));
-    expect(after.phases).toEqual(before.phases);
-    expect(after.artifacts).toEqual(before.artifacts);
-    expect(after.reports).toEqual(before.reports);
-  });
-
-  it('when a section follows cache:, then it is kept whole', () => {
-    const spec = `version: 0.2
-phases:
-  build:
-    commands: ['true']
-cache:
-  key: k-$(codebuild-hash-files lock)
-  fallback-keys:
-    - k-
-  paths:
-    - "node_modules/**/*"
-    - ".npm/**/*"
-artifacts:
-  files:
-    - "**/*"
-`;
-
-    const after = parseBuildspec(withoutInstallCache(spec));
-
-    expect(after.cache).toMatchObject({ key: undefined, fallbackKeys: [], paths: ['.npm/**/*'] });
-    expect(after.artifacts?.files).toEqual(['**/*']);
+describe('isInstallTree', () => {
+  it.each([
+    ['entries/deps-abc/files/node_modules', true],
+    ['entries/deps-abc/files/apps/api/node_modules', true],
+    ['entries/deps-abc/files/infra/node_modules', true],
+    ['entries/deps-abc/files/node_modules/pino/node_modules', false],
+    ['entries/deps-abc/files/.npm-cache', false],
+    ['entries/deps-abc/files/apps/api', false],
+  ])('when the path is %s, then it is an install tree: %s', (rel, expected) => {
+    expect(isInstallTree(rel)).toBe(expected);
   });
 });
 
-describe('phaseSeconds', () => {
-  const output = ['[build] install started', '[build] install ... SUCCEEDED (12.3 s)', '[build] build ... FAILED (61 s)', '[build]   cache: key x found'].join('\n');
+describe('dropInstallTrees', () => {
+  it('when the saved cache holds node_modules trees, then every one goes and the npm and Turborepo caches stay', () => {
+    const cache = path.join(work(), 'cache');
+    const files = path.join(cache, 'entries', 'deps-abc-123', 'files');
+    const put = (rel: string) => {
+      mkdirSync(path.dirname(path.join(files, rel)), { recursive: true });
+      writeFileSync(path.join(files, rel), 'x');
+    };
+    put('node_modules/.package-lock.json');
+    put('node_modules/pino/node_modules/x/index.js');
+    put('apps/api/node_modules/.bin/tsc');
+    put('infra/node_modules/aws-cdk-lib/package.json');
+    put('.npm-cache/_cacache/index-v5/ab/cd');
+    put('.turbo/cache/abc.tar.zst');
+    writeFileSync(path.join(cache, 'entries', 'deps-abc-123', 'entry.json'), '{}');
 
+    const removed = dropInstallTrees(cache);
+
+    expect(removed).toBe(3);
+    expect(['node_modules', 'apps/api/node_modules', 'infra/node_modules'].filter((rel) => existsSync(path.join(files, rel)))).toEqual([]);
+    expect(['.npm-cache/_cacache/index-v5/ab/cd', '.turbo/cache/abc.tar.zst', 'apps/api'].every((rel) => existsSync(path.join(files, rel)))).toBe(true);
+  });
+
+  it('when there is no saved cache yet (a first rehearsal), then nothing is removed', () => {
+    expect(dropInstallTrees(path.join(work(), 'none'))).toBe(0);
+  });
+});
+
+const OUTPUT = [
+  '[build] install started',
+  '[build] install ... SUCCEEDED (12.3 s)',
+  '[build] pre_build ... SUCCEEDED (3 s)',
+  '[build]   |  Summary:    /tmp/x/state/build/src/.turbo/runs/1.json',
+  '[build]   |  Summary:    /tmp/x/state/build/src/.turbo/runs/2.json',
+  '[build] build ... FAILED (61 s)',
+  '[build] FAILED in 80.5 s (build #1, log: /tmp/x/build.log)',
+  '[build]   cache: key x found',
+].join('\n');
+
+describe('phaseSeconds and buildSeconds', () => {
   it.each([
     ['install', 12.3],
+    ['pre_build', 3],
     ['build', 61],
     ['post_build', undefined],
   ])('when the output has the %s phase, then its seconds are read', (phase, seconds) => {
-    expect(phaseSeconds(output, phase)).toBe(seconds);
+    expect(phaseSeconds(OUTPUT, phase)).toBe(seconds);
+  });
+
+  it("when the build's last line is there, then its total is read, and not otherwise", () => {
+    expect(buildSeconds(OUTPUT)).toBe(80.5);
+    expect(buildSeconds('[build] install ... SUCCEEDED (1 s)')).toBeUndefined();
+  });
+});
+
+describe('rehearsalSummaryPath', () => {
+  it('when the build names run summaries, then the last one is taken; with none, undefined', () => {
+    expect(rehearsalSummaryPath(OUTPUT)).toBe('/tmp/x/state/build/src/.turbo/runs/2.json');
+    expect(rehearsalSummaryPath('[build] build ... SUCCEEDED (1 s)')).toBeUndefined();
+  });
+});
+
+describe('newestSummary', () => {
+  it("when the build's source copy holds run summaries, then the newest is taken; with none, undefined", () => {
+    const runs = path.join(work(), 'state', 'build', 'src', '.turbo', 'runs');
+    mkdirSync(runs, { recursive: true });
+    writeFileSync(path.join(runs, 'b-old.json'), '{}');
+    writeFileSync(path.join(runs, 'a-new.json'), '{}');
+    writeFileSync(path.join(runs, 'notes.txt'), '');
+    utimesSync(path.join(runs, 'b-old.json'), new Date(1_000_000), new Date(1_000_000));
+
+    expect(newestSummary(path.join(work(), 'state'))).toBe(path.join(runs, 'a-new.json'));
+    expect(newestSummary(path.join(work(), 'none'))).toBeUndefined();
+  });
+});
+
+describe('readRehearsal', () => {
+  it('when the run summary is read, then the executed tasks are counted and the slowest listed, slowest first, replays left out', () => {
+    const task = (taskId: string, status: string, ms: number) => ({ taskId, cache: { status }, execution: { startTime: 1000, endTime: 1000 + ms, exitCode: 0 } });
+    const turbo = parseTurboSummary(
+      JSON.stringify({
+        tasks: [task('@conveyor/api#test', 'MISS', 20_000), task('@conveyor/infra#test', 'HIT', 90_000), task('@conveyor/api#build', 'MISS', 4_040), ...Array.from({ length: 6 }, (_, i) => task(`p${i}#lint`, 'MISS', 1_000 + i))],
+      }),
+    );
+
+    const rehearsal = readRehearsal(95, OUTPUT, turbo);
+
+    expect(rehearsal).toMatchObject({ seconds: 95, buildTotal: 80.5, phases: { install: 12.3, pre_build: 3, build: 61 }, tasksRan: 8, tasksReplayed: 1 });
+    expect(rehearsal.slowest?.map((t) => t.id)).toEqual(['@conveyor/api#test', '@conveyor/api#build', 'p5#lint', 'p4#lint', 'p3#lint', 'p2#lint']);
+    expect(rehearsal.slowest?.[1]?.seconds).toBe(4);
+  });
+
+  it('when there is no run summary, then only the phases are known', () => {
+    expect(readRehearsal(95, OUTPUT, undefined)).toEqual({ seconds: 95, buildTotal: 80.5, phases: { install: 12.3, pre_build: 3, build: 61 } });
   });
 });
 
 describe('loopResult', () => {
-  const rehearsal = (seconds: number, install?: number) => ({ seconds, install, build: seconds / 2 });
+  const rehearsal = (seconds: number, install?: number, slowest: Rehearsal['slowest'] = []): Rehearsal => ({
+    seconds,
+    phases: { install, build: seconds / 2 },
+    buildTotal: seconds - 10,
+    tasksRan: slowest.length,
+    tasksReplayed: 3,
+    slowest,
+  });
 
-  it('when both variants ran, then the table has their medians and the ratio, and the goals judge the committed buildspec', () => {
-    const result = loopResult(
-      {
-        cached: [{ first: rehearsal(80, 30), change: rehearsal(40, 2) }],
-        uncached: [{ first: rehearsal(100, 30), change: rehearsal(80, 25) }],
-      },
-      1,
-      'method',
-    );
+  it('when both variants of the change ran, then the table has their medians and the ratios, and the goals judge the first rehearsal and the committed buildspec', () => {
+    const result = loopResult([rehearsal(80, 30)], { cached: [rehearsal(40, 2)], uncached: [rehearsal(80, 25)] }, 1, 'method');
 
     const [table] = result.tables;
-    expect(table?.rows[2]).toEqual(['ratio committed / install cache disabled', '', '0.800', '0.500', '', '']);
-    expect(table?.rows[0]?.slice(1, 5)).toEqual([1, '80 s (80–80)', '40 s (40–40)', '2 s (2–2)']);
+    expect(table?.rows[0]?.slice(1)).toEqual([1, '40 s (40–40)', '2 s (2–2)', '20 s (20–20)']);
+    expect(table?.rows[2]).toEqual(['ratio install cache / none', '', '0.500', '0.0800', '0.500']);
     expect(result.goals).toEqual([
       { name: 'first rehearsal until serving, seconds (median)', value: 80, target: `≤ ${FIRST_REHEARSAL_GOAL_S}`, met: true },
       { name: 'one-line change until the new revision serves, seconds (median)', value: 40, target: `≤ ${CHANGE_LOOP_GOAL_S}`, met: true },
     ]);
   });
 
+  it('when the rehearsals ran, then the breakdown shows the phases, the deployment as the rest, and the slowest tasks, of the first rehearsal and of the committed change', () => {
+    const slowest = [
+      { id: '@conveyor/api#test', seconds: 21 },
+      { id: '@conveyor/api#build', seconds: 4 },
+    ];
+    const result = loopResult([rehearsal(200, 30)], { cached: [rehearsal(60, 2, slowest)], uncached: [rehearsal(90, 30)] }, 1, 'method');
+
+    const breakdown = result.tables[1];
+    expect(breakdown?.columns.slice(2, 7)).toEqual(['install', 'pre_build', 'build', 'post_build', 'upload_artifacts']);
+    expect(breakdown?.rows[0]?.slice(0, 3)).toEqual(['first rehearsal', '200 s (200–200)', '30 s (30–30)']);
+    const change = breakdown?.rows[1];
+    expect(change?.[0]).toBe('one-line change');
+    expect(change?.[2]).toBe('2 s (2–2)');
+    expect(change?.[4]).toBe('30 s (30–30)');
+    expect(change?.[7]).toBe('10 s (10–10)');
+    expect(change?.[8]).toBe('2 ran, 3 replayed');
+    expect(change?.[9]).toBe('@conveyor/api#test 21 s, @conveyor/api#build 4 s');
+  });
+
+  it('when a loop misses its goal, then a note says how many seconds have to go and what the build and its slowest task take', () => {
+    const result = loopResult([rehearsal(80, 30)], { cached: [rehearsal(60, 2, [{ id: '@conveyor/api#test', seconds: 21 }])], uncached: [] }, 1, 'method');
+
+    const needs = result.notes.filter((n) => n.startsWith('To bring'));
+    expect(needs).toHaveLength(1);
+    expect(needs[0]).toContain(`one-line change to ${CHANGE_LOOP_GOAL_S} s, ${60 - CHANGE_LOOP_GOAL_S} s of its 60 s`);
+    expect(needs[0]).toContain('@conveyor/api#test, alone takes 21 s');
+  });
+
   it('when a figure is missing (a phase line not found, a variant with no runs), then its cell says — and no goal is invented', () => {
-    const result = loopResult({ cached: [{ first: rehearsal(200), change: rehearsal(60) }], uncached: [] }, 1, 'method');
+    const result = loopResult([], { cached: [rehearsal(200)], uncached: [] }, 1, 'method');
 
     const [table] = result.tables;
-    expect(table?.rows[0]?.[4]).toBe('—');
-    expect(table?.rows[1]?.slice(1, 4)).toEqual([0, '—', '—']);
+    expect(table?.rows[0]?.[3]).toBe('—');
+    expect(table?.rows[1]?.slice(1, 3)).toEqual([0, '—']);
     expect(table?.rows[2]?.[2]).toBe('—');
-    expect(result.goals.map((g) => g.met)).toEqual([false, false]);
+    expect(result.goals.map((g) => g.name)).toEqual(['one-line change until the new revision serves, seconds (median)']);
+    expect(result.goals[0]?.met).toBe(false);
   });
 });

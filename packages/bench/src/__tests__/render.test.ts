@@ -1,4 +1,4 @@
-import { failedSection, goal, type SectionResult } from '../report';
+import { failedSection, goal, mergeSections, type SectionResult, type SectionRun } from '../report';
 import { renderMarkdown, type Machine } from '../render';
 
 const MACHINE: Machine = {
@@ -41,5 +41,37 @@ describe('renderMarkdown', () => {
     expect(report).toContain('| Service overhead | service / bare Express 5 | 0.851 | ≥ 0.8 | yes |');
     expect(report).toContain('| Build cache effects | the section failed (see below) | | | **no** |');
     expect(report).toMatch(/## Build cache effects\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nturbo run build: @example\/x#test failed\n```/);
+  });
+});
+
+describe('mergeSections', () => {
+  const RUN: SectionRun = { date: '2026-12-05', commit: 'def5678', node: 'v20.20.2', cores: 2, cpu: 'Other CPU', durationMs: 1_500_000, loadAverage: { start: 7.25, end: 3 } };
+  const section = (id: string, note: string): SectionResult => ({ ...FINISHED, id, title: id, notes: [note] });
+
+  it('when one section is measured again, then it replaces the saved one in place, marked with its run, and the others are kept as saved', () => {
+    const saved = [section('service', 'old service'), section('cache', 'old cache'), section('suite', 'old suite')];
+
+    const merged = mergeSections(saved, [section('cache', 'new cache')], RUN, ['service', 'reload', 'cache', 'suite', 'loop']);
+
+    expect(merged.map((s) => [s.id, s.notes[0], s.run])).toEqual([
+      ['service', 'old service', undefined],
+      ['cache', 'new cache', RUN],
+      ['suite', 'old suite', undefined],
+    ]);
+  });
+
+  it('when a section is new to the saved report, then it joins it in the order of the known sections', () => {
+    const merged = mergeSections([section('service', 's'), section('suite', 'u')], [section('loop', 'l')], RUN, ['service', 'loop', 'suite']);
+
+    expect(merged.map((s) => s.id)).toEqual(['service', 'loop', 'suite']);
+  });
+
+  it("when a merged section is rendered, then it states its own run's date, commit and load under its heading", () => {
+    const [merged] = mergeSections([], [section('loop', 'l')], RUN, ['loop']);
+
+    const report = renderMarkdown(MACHINE, [FINISHED, merged!], 90_000);
+
+    expect(report).toContain('## loop\n\nMeasured in a run of its own, merged into this report: on 2026-12-05 at commit `def5678`, in 25.0 min, 2 cores (Other CPU), Node v20.20.2; 1-minute load average 7.3 at the start, 3.0 at the end.');
+    expect(report.split('Measured in a run of its own')).toHaveLength(2);
   });
 });

@@ -36,8 +36,12 @@ export interface RepoCopy {
   readonly npmCi: (step: string, cacheDir: string) => Promise<StepRun & { readonly phases: NpmPhases }>;
   /** Runs one `npm ci` unless one already completed in this copy (the cache section's installs count). */
   readonly ensureInstalled: () => Promise<void>;
-  /** Ends every process still running from the copy or from `paths` (a step's temp dir) after `step`, and says so. */
-  readonly endLeftovers: (step: string, paths?: readonly string[]) => void;
+  /**
+   * Ends every process still running from the copy or from `paths` (a step's
+   * temp dir), or with one of `args` as a whole argument (a port), after
+   * `step`, and says so.
+   */
+  readonly endLeftovers: (step: string, paths?: readonly string[], args?: readonly string[]) => void;
 }
 
 /**
@@ -123,8 +127,8 @@ function makeCopy(ctx: BenchContext): RepoCopy {
     const run = await npmCi('npm ci (the copy)', path.join(ctx.tempDir('npm-cache'), 'cache'));
     ctx.log(`npm ci in the copy … ${(run.ms / 1000).toFixed(1)} s`);
   };
-  const endStepLeftovers = (step: string, paths: readonly string[] = []) => {
-    const pids = endLeftovers([root, ...paths]);
+  const endStepLeftovers = (step: string, paths: readonly string[] = [], args: readonly string[] = []) => {
+    const pids = endLeftovers([root, ...paths], args);
     if (pids.length > 0) ctx.log(`${step}: ended ${pids.length} processes it left running (pids ${pids.join(', ')})`);
   };
   return { root, files, packageDirs, env, npmCi, ensureInstalled, endLeftovers: endStepLeftovers };
