@@ -80,6 +80,10 @@ export function addFleetProvider(scope: Construct, props: FleetProviderProps): F
       architecture: lambda.Architecture.ARM_64,
       role: handlerRole,
       logGroup: handlerLogs,
+      // Each console call becomes one JSON object whose `message` is the handler's own
+      // object (handler/log.ts), so Logs Insights can filter on its fields.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       memorySize: 256,
       ...options,
       bundling: offlineBundling(scope),

@@ -1,6 +1,4 @@
-import { LOG_DIR, SERVICE_NAME } from '@conveyor/config';
-
-import { names } from '../names';
+import { INSTALL_ROOT, INSTANCE_ENV_FILE, LOG_DIR, SERVICE_NAME } from '@conveyor/config';
 
 /**
  * The Node.js major the instances run. It must match the `nodejs:` runtime in
@@ -72,7 +70,7 @@ function cloudWatchAgentCommands(config: Readonly<Record<string, unknown>>): str
  * CodeDeploy deployment. Re-running them is harmless.
  */
 export function instanceBootstrapCommands(options: InstanceBootstrapOptions): string[] {
-  const envDir = names.instanceEnvFile.slice(0, names.instanceEnvFile.lastIndexOf('/'));
+  const envDir = INSTANCE_ENV_FILE.slice(0, INSTANCE_ENV_FILE.lastIndexOf('/'));
   const agentInstaller = `https://aws-codedeploy-${options.region}.s3.${options.region}.amazonaws.com/latest/install`;
   return [
     'set -euo pipefail',
@@ -89,17 +87,17 @@ export function instanceBootstrapCommands(options: InstanceBootstrapOptions): st
     // and read-only to it, so nothing it writes is ever run by root
     // (docs/decisions/0003-service-user-writes-only-logs-and-pm2-home.md).
     `id -u ${SERVICE_USER} >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/${SERVICE_USER} --shell /bin/bash ${SERVICE_USER}`,
-    `install -d -o root -g root -m 0755 ${names.installRoot}`,
+    `install -d -o root -g root -m 0755 ${INSTALL_ROOT}`,
     `install -d -o ${SERVICE_USER} -g ${SERVICE_USER} -m 0750 ${LOG_DIR}`,
 
     // What differs per environment and region. The hook scripts source this file and pass it to the service.
     `install -d -o root -g root -m 0755 ${envDir}`,
-    `cat > ${names.instanceEnvFile} <<'ENVFILE'`,
+    `cat > ${INSTANCE_ENV_FILE} <<'ENVFILE'`,
     `APP_ENV=${options.environmentName}`,
     `AWS_REGION=${options.region}`,
     `CONFIG_SSM_PATH=${options.parameterPath}`,
     'ENVFILE',
-    `chmod 0644 ${names.instanceEnvFile}`,
+    `chmod 0644 ${INSTANCE_ENV_FILE}`,
 
     // Logs and metrics leave the instance before the first deployment can start, so its hook output is shipped too.
     ...(options.cloudWatchAgentConfig === undefined ? [] : cloudWatchAgentCommands(options.cloudWatchAgentConfig)),

@@ -46,9 +46,9 @@ export const names = {
   /** The parameter a config key is stored under; the service's loader maps it back to the key. */
   parameterName: (environment: string, key: string): string => keyToParameterName(names.parameterPath(environment), key),
 
-  /** On the instance: where the hook scripts install releases, and the env file they source. */
-  installRoot: `/opt/${SERVICE_NAME}`,
-  instanceEnvFile: `/etc/${SERVICE_NAME}/instance.env`,
+  // On-instance paths (install root, env file, log dir) are not AWS names: the service contract
+  // in @conveyor/config owns them (INSTALL_ROOT, INSTANCE_ENV_FILE, LOG_DIR), since the hooks,
+  // appspec.yml and the service read them too.
 } as const;
 
 export { SERVICE_NAME };

@@ -8,7 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { pipelineArtifactObjects } from '../artifact-store';
-import { BUILD_IMAGE } from '../build';
+import { BUILD_IMAGE } from '../build-project';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 
 /**

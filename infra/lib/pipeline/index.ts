@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { DeploymentWindow } from '../../config/schema';
 import { AcceptanceCheck } from '../acceptance-check';
 import type { ArtifactStore } from '../artifact-store';
-import type { ServiceBuild } from '../build';
+import type { ServiceBuild } from '../build-project';
 import { CdkDeployment } from '../cdk-deploy';
 import { acknowledge, s3GrantFindings } from '../nag';
 import { names } from '../names';

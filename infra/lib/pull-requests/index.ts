@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 import type { SourceConfig } from '../../config/schema';
-import { BUILD_IMAGE } from '../build';
+import { BUILD_IMAGE } from '../build-project';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { SERVICE_NAME } from '../names';
 import { NPM_FROM_PACKAGE_MANAGER } from '../pipeline-step';

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 
 import type { PipelineSettings, SourceConfig } from '../../config/schema';
 import { ArtifactStore } from '../artifact-store';
-import { ServiceBuild } from '../build';
+import { ServiceBuild } from '../build-project';
 import { names, SERVICE_NAME } from '../names';
 import { NotificationTopic } from '../notifications';
 import { DeliveryPipeline, type DeployTarget } from '../pipeline';

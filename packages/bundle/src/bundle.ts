@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { dependencyClosure, readLockfile } from './lockfile';
 
 export interface BundleOptions {
-  /** The monorepo root (package-lock.json, appspec.yml, scripts/deploy). */
+  /** The monorepo root (package-lock.json, appspec.yml, scripts/codedeploy). */
   readonly repoRoot: string;
   /** The app workspace to bundle; its `dist/main.js` must be built. */
   readonly appDir: string;
@@ -61,7 +61,7 @@ const SAFE_ENV_VALUE = /^[A-Za-z0-9_./:@+-]*$/;
  *
  *   appspec.yml              the repo's appspec.yml, unchanged
  *   deploy.env               what the hooks need: names, port, paths, timeouts, the bundle's commit
- *   scripts/deploy/*.sh      the lifecycle hook scripts
+ *   scripts/codedeploy/*.sh  the lifecycle hook scripts
  *   app/package.json         name and version
  *   app/build-info.json      version, commit, build time (read by /health)
  *   app/ecosystem.config.js  the pm2 process file
@@ -118,9 +118,9 @@ export async function createBundle(options: BundleOptions): Promise<BundleReport
 
   say('writing appspec.yml, hook scripts, deploy.env and build info');
   cpSync(path.join(repoRoot, 'appspec.yml'), path.join(outDir, 'appspec.yml'));
-  cpSync(path.join(repoRoot, 'scripts', 'deploy'), path.join(outDir, 'scripts', 'deploy'), { recursive: true });
-  for (const script of readdirSync(path.join(outDir, 'scripts', 'deploy'))) {
-    if (script.endsWith('.sh') && script !== 'lib.sh') chmodSync(path.join(outDir, 'scripts', 'deploy', script), 0o755);
+  cpSync(path.join(repoRoot, 'scripts', 'codedeploy'), path.join(outDir, 'scripts', 'codedeploy'), { recursive: true });
+  for (const script of readdirSync(path.join(outDir, 'scripts', 'codedeploy'))) {
+    if (script.endsWith('.sh') && script !== 'lib.sh') chmodSync(path.join(outDir, 'scripts', 'codedeploy', script), 0o755);
   }
   cpSync(path.join(appDir, 'ecosystem.config.js'), path.join(outDir, 'app', 'ecosystem.config.js'));
   writeJson(path.join(outDir, 'app', 'package.json'), { name: appPackage.name, version: appPackage.version, private: true });
@@ -162,7 +162,7 @@ function writeDeployEnv(file: string, values: Readonly<Record<string, string>>):
     if (!SAFE_ENV_VALUE.test(value)) throw new Error(`deploy.env value for ${key} has characters that would need shell quoting`);
     return `${key}=${value}`;
   });
-  writeFileSync(file, `# Written by @conveyor/bundle. Sourced by scripts/deploy/lib.sh; environment variables override it.\n${lines.join('\n')}\n`);
+  writeFileSync(file, `# Written by @conveyor/bundle. Sourced by scripts/codedeploy/lib.sh; environment variables override it.\n${lines.join('\n')}\n`);
 }
 
 /** File count and total bytes under a directory. */

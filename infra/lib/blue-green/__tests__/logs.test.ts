@@ -48,6 +48,16 @@ describe("the construct's logs", () => {
       LoggingConfig: { LogGroup: { Ref: handlerLogs } },
     });
   });
+
+  it('when the handler logs, then both entry points use JSON at level INFO, so each log call stays one structured object', () => {
+    // Assert
+    for (const handler of ['index.onEvent', 'index.isComplete']) {
+      destroy.template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: handler,
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+      });
+    }
+  });
 });
 
 describe("the waiter state machine's log permissions", () => {

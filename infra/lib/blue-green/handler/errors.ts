@@ -43,11 +43,3 @@ export function awsFailure(operation: string, subject: string, error: unknown, a
     : '';
   return new FleetError(`${operation} failed: ${subject}: ${name}: ${reason} ${accessAdvice}${advice}`, { cause: error });
 }
-
-/**
- * One line per AWS call, so CloudWatch shows the sequence the handler ran.
- * Only operation and resource names are logged; these properties hold no secrets.
- */
-export function logCall(operation: string, details: Record<string, unknown>): void {
-  console.log(`${operation} ${JSON.stringify(details)}`);
-}

@@ -29,7 +29,8 @@ import {
   type UpdateDeploymentGroupCommandInput,
 } from '@aws-sdk/client-codedeploy';
 
-import { awsFailure, describeError, isErrorNamed, logCall } from './errors';
+import { awsFailure, describeError, isErrorNamed } from './errors';
+import type { EventLog } from './log';
 import { OWNER_TAG_KEY } from './ownership';
 import { buildNotificationRequest } from './requests';
 
@@ -137,8 +138,12 @@ export class FleetApi {
   /** What is left of this event's retry budget. */
   private retryBudgetMs: number;
 
-  /** One FleetApi per event: each event gets the whole retry budget. */
-  constructor(private readonly deps: FleetDependencies) {
+  /** One FleetApi per event: each event gets the whole retry budget, and its calls are logged with the event's context. */
+  constructor(
+    private readonly deps: FleetDependencies,
+    /** The event's log; lifecycle decisions go to it too. */
+    readonly log: EventLog,
+  ) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.retryBudgetMs = deps.retryBudgetMs ?? RETRY_BUDGET_MS;
   }
@@ -159,7 +164,7 @@ export class FleetApi {
           if (retryable) throw new RetriesExhausted(error, attempt);
           throw error;
         }
-        console.log(`${operation}: ${describeError(error).name} (attempt ${attempt}); retrying in ${wait} ms`);
+        this.log.info({ action: 'Retry', operation, error: describeError(error).name, attempt, waitMs: wait });
         this.retryBudgetMs -= wait;
         await this.sleep(wait);
         wait = Math.min(wait * 2, RETRY_MAX_WAIT_MS);
@@ -167,11 +172,30 @@ export class FleetApi {
     }
   }
 
+  /**
+   * One line per AWS call, so CloudWatch shows the sequence the handler ran.
+   * Only operation and resource names are logged; these properties hold no secrets.
+   */
+  private logCall(operation: string, details: Record<string, unknown>): void {
+    this.log.info({ action: operation, ...details });
+  }
+
+  private logHooksNotCleanedUp(operation: string, hooks: readonly { name?: string | undefined }[] | undefined): void {
+    if (hooks && hooks.length > 0) {
+      this.log.info({
+        action: 'LifecycleHooksLeft',
+        operation,
+        autoScalingGroupNames: hooks.map((hook) => hook.name),
+        reason: 'CodeDeploy could not remove its lifecycle hook from these groups; they are deleted next or no longer used by this deployment group.',
+      });
+    }
+  }
+
   // --- CodeDeploy ---------------------------------------------------------
 
   /** The Auto Scaling groups the deployment group targets now, or undefined when it (or its application) does not exist. */
   async getDeploymentGroupTargets(applicationName: string, deploymentGroupName: string): Promise<string[] | undefined> {
-    logCall('GetDeploymentGroup', { applicationName, deploymentGroupName });
+    this.logCall('GetDeploymentGroup', { applicationName, deploymentGroupName });
     try {
       const { deploymentGroupInfo } = await this.retrying('GetDeploymentGroup', () =>
         this.deps.codeDeploy.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName })),
@@ -194,7 +218,7 @@ export class FleetApi {
   ): Promise<{ targets: string[]; owner: string | undefined } | undefined> {
     const targets = await this.getDeploymentGroupTargets(applicationName, deploymentGroupName);
     if (targets === undefined) return undefined;
-    logCall('ListTagsForResource', { ResourceArn: arn });
+    this.logCall('ListTagsForResource', { ResourceArn: arn });
     try {
       const { Tags } = await this.retrying('ListTagsForResource', () =>
         this.deps.codeDeploy.send(new ListTagsForResourceCommand({ ResourceArn: arn })),
@@ -207,7 +231,7 @@ export class FleetApi {
 
   /** Records the owner on a deployment group (one made before owner tags existed, or recreated). */
   async tagDeploymentGroup(arn: string, owner: string): Promise<void> {
-    logCall('TagResource', { ResourceArn: arn, Key: OWNER_TAG_KEY, Value: owner });
+    this.logCall('TagResource', { ResourceArn: arn, Key: OWNER_TAG_KEY, Value: owner });
     try {
       await this.retrying('TagResource', () =>
         this.deps.codeDeploy.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: OWNER_TAG_KEY, Value: owner }] })),
@@ -220,7 +244,7 @@ export class FleetApi {
   /** 'exists' when a deployment group of that name is already there (a retried Create). */
   async createDeploymentGroup(request: CreateDeploymentGroupCommandInput): Promise<'created' | 'exists'> {
     const subject = `${request.applicationName}/${request.deploymentGroupName}`;
-    logCall('CreateDeploymentGroup', {
+    this.logCall('CreateDeploymentGroup', {
       applicationName: request.applicationName,
       deploymentGroupName: request.deploymentGroupName,
       autoScalingGroups: request.autoScalingGroups,
@@ -236,7 +260,7 @@ export class FleetApi {
 
   async updateDeploymentGroup(request: UpdateDeploymentGroupCommandInput): Promise<void> {
     const subject = `${request.applicationName}/${request.currentDeploymentGroupName}`;
-    logCall('UpdateDeploymentGroup', {
+    this.logCall('UpdateDeploymentGroup', {
       applicationName: request.applicationName,
       currentDeploymentGroupName: request.currentDeploymentGroupName,
       autoScalingGroups: request.autoScalingGroups,
@@ -245,7 +269,7 @@ export class FleetApi {
       const { hooksNotCleanedUp } = await this.retrying('UpdateDeploymentGroup', () =>
         this.deps.codeDeploy.send(new UpdateDeploymentGroupCommand(request)),
       );
-      logHooksNotCleanedUp('UpdateDeploymentGroup', hooksNotCleanedUp);
+      this.logHooksNotCleanedUp('UpdateDeploymentGroup', hooksNotCleanedUp);
     } catch (error) {
       throw awsFailure('UpdateDeploymentGroup', subject, error, ADVICE.deploymentGroupWrite);
     }
@@ -253,12 +277,12 @@ export class FleetApi {
 
   /** Deletes the deployment group; a group (or application) that is already gone is not an error. */
   async deleteDeploymentGroup(applicationName: string, deploymentGroupName: string): Promise<void> {
-    logCall('DeleteDeploymentGroup', { applicationName, deploymentGroupName });
+    this.logCall('DeleteDeploymentGroup', { applicationName, deploymentGroupName });
     try {
       const { hooksNotCleanedUp } = await this.retrying('DeleteDeploymentGroup', () =>
         this.deps.codeDeploy.send(new DeleteDeploymentGroupCommand({ applicationName, deploymentGroupName })),
       );
-      logHooksNotCleanedUp('DeleteDeploymentGroup', hooksNotCleanedUp);
+      this.logHooksNotCleanedUp('DeleteDeploymentGroup', hooksNotCleanedUp);
     } catch (error) {
       if (isErrorNamed(error, 'DeploymentGroupDoesNotExistException', 'ApplicationDoesNotExistException')) return;
       throw awsFailure('DeleteDeploymentGroup', `${applicationName}/${deploymentGroupName}`, error, ADVICE.deploymentGroupDelete);
@@ -272,7 +296,7 @@ export class FleetApi {
   async groupsOfOtherDeploymentGroups(applicationName: string, exceptDeploymentGroup: string): Promise<Map<string, string>> {
     const subject = applicationName;
     let names: string[];
-    logCall('ListDeploymentGroups', { applicationName });
+    this.logCall('ListDeploymentGroups', { applicationName });
     try {
       // A throttled page restarts the listing: the retry covers the whole walk.
       names = await this.retrying('ListDeploymentGroups', async () => {
@@ -290,7 +314,7 @@ export class FleetApi {
     const owners = new Map<string, string>();
     for (let start = 0; start < names.length; start += BATCH_GET_LIMIT) {
       const deploymentGroupNames = names.slice(start, start + BATCH_GET_LIMIT);
-      logCall('BatchGetDeploymentGroups', { applicationName, deploymentGroupNames });
+      this.logCall('BatchGetDeploymentGroups', { applicationName, deploymentGroupNames });
       try {
         const { deploymentGroupsInfo } = await this.retrying('BatchGetDeploymentGroups', () =>
           this.deps.codeDeploy.send(new BatchGetDeploymentGroupsCommand({ applicationName, deploymentGroupNames })),
@@ -312,7 +336,7 @@ export class FleetApi {
   /** 'exists' when a group of that name is already there: a retried Create, or someone else's group. */
   async createAutoScalingGroup(request: CreateAutoScalingGroupCommandInput): Promise<'created' | 'exists'> {
     const name = request.AutoScalingGroupName ?? '';
-    logCall('CreateAutoScalingGroup', {
+    this.logCall('CreateAutoScalingGroup', {
       AutoScalingGroupName: name,
       LaunchTemplate: request.LaunchTemplate,
       MinSize: request.MinSize,
@@ -329,7 +353,7 @@ export class FleetApi {
   }
 
   async describeAutoScalingGroup(name: string): Promise<AutoScalingGroup | undefined> {
-    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
+    this.logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
     try {
       const { AutoScalingGroups } = await this.retrying('DescribeAutoScalingGroups', () =>
         this.deps.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
@@ -347,7 +371,7 @@ export class FleetApi {
    * listing serves both lookups.
    */
   async listAutoScalingGroups(): Promise<AutoScalingGroup[]> {
-    logCall('DescribeAutoScalingGroups', { all: true });
+    this.logCall('DescribeAutoScalingGroups', { all: true });
     try {
       return await this.retrying('DescribeAutoScalingGroups', async () => {
         const groups: AutoScalingGroup[] = [];
@@ -363,7 +387,7 @@ export class FleetApi {
 
   async updateAutoScalingGroup(request: UpdateAutoScalingGroupCommandInput): Promise<void> {
     const name = request.AutoScalingGroupName ?? '';
-    logCall('UpdateAutoScalingGroup', {
+    this.logCall('UpdateAutoScalingGroup', {
       AutoScalingGroupName: name,
       LaunchTemplate: request.LaunchTemplate,
       MinSize: request.MinSize,
@@ -420,7 +444,7 @@ export class FleetApi {
 
   /** One logged call whose failure becomes a FleetError saying what to do: the shape every plain write above shares. */
   private async autoScalingWrite(operation: string, name: string, advice: string, details: Record<string, unknown>, send: () => Promise<unknown>): Promise<void> {
-    logCall(operation, details);
+    this.logCall(operation, details);
     try {
       await this.retrying(operation, send);
     } catch (error) {
@@ -435,7 +459,7 @@ export class FleetApi {
    */
   async deleteAutoScalingGroup(name: string): Promise<'deleted' | 'gone'> {
     for (let attempt = 1; ; attempt += 1) {
-      logCall('DeleteAutoScalingGroup', { AutoScalingGroupName: name, ForceDelete: true, attempt });
+      this.logCall('DeleteAutoScalingGroup', { AutoScalingGroupName: name, ForceDelete: true, attempt });
       try {
         await this.retrying('DeleteAutoScalingGroup', () =>
           this.deps.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })),
@@ -459,7 +483,7 @@ export class FleetApi {
   /** The named groups that exist (being deleted included), all pages. */
   async describeAutoScalingGroups(names: readonly string[]): Promise<AutoScalingGroup[]> {
     if (names.length === 0) return [];
-    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
+    this.logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
     try {
       return await this.retrying('DescribeAutoScalingGroups', async () => {
         const groups: AutoScalingGroup[] = [];
@@ -479,7 +503,7 @@ export class FleetApi {
   /** The named groups that still exist (for isComplete after a Delete). */
   async remainingAutoScalingGroups(names: readonly string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
+    this.logCall('DescribeAutoScalingGroups', { AutoScalingGroupNames: names });
     try {
       return await this.retrying('DescribeAutoScalingGroups', async () => {
         const remaining: string[] = [];
@@ -506,14 +530,6 @@ export function isAutoScalingGroupNotFound(error: unknown): boolean {
   return isErrorNamed(error, 'ValidationError') && /AutoScalingGroup name not found|Group .* not found/.test(describeError(error).message);
 }
 
-function logHooksNotCleanedUp(operation: string, hooks: readonly { name?: string | undefined }[] | undefined): void {
-  if (hooks && hooks.length > 0) {
-    console.log(
-      `${operation}: CodeDeploy could not remove its lifecycle hook from ${hooks.map((hook) => hook.name).join(', ')}; ` +
-        'those groups are deleted next or no longer used by this deployment group.',
-    );
-  }
-}
 
 /**
  * A retryable error that outlasted the retry budget. Its name and message are

@@ -3,6 +3,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describeError, FleetError } from './errors';
 import { FleetApi, type FleetDependencies } from './fleet-api';
 import { createFleet, deleteFleet, fleetGone, updateFleet, type FleetResult } from './lifecycle';
+import { eventLog, type EventContext, type EventLog } from './log';
 import { ownerIdFor } from './ownership';
 import { parseIdentity, parseProperties } from './properties';
 
@@ -33,11 +34,11 @@ export function createFleetHandler(deps: FleetDependencies): FleetHandler {
 
   return {
     async onEvent(event) {
-      // A FleetApi per event: each event gets the whole retry budget.
-      const api = new FleetApi(deps);
-      const physicalId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
-      console.log(`${event.RequestType} ${JSON.stringify({ LogicalResourceId: event.LogicalResourceId, PhysicalResourceId: physicalId })}`);
-      return reportFailures(logAdvice, async () => {
+      // A FleetApi per event: each event gets the whole retry budget, and its log the event's context.
+      const log = eventLog(contextOf(event));
+      const api = new FleetApi(deps, log);
+      log.info({ action: event.RequestType });
+      return reportFailures(log, logAdvice, async () => {
         switch (event.RequestType) {
           case 'Create':
             return createFleet(api, parseProperties(event.ResourceProperties), { owner: ownerIdFor(event), stackId: event.StackId });
@@ -54,28 +55,44 @@ export function createFleetHandler(deps: FleetDependencies): FleetHandler {
 
     async isComplete(event) {
       if (event.RequestType !== 'Delete') return { IsComplete: true };
-      const api = new FleetApi(deps);
-      return reportFailures(logAdvice, async () => ({ IsComplete: await fleetGone(api, event.Data?.AutoScalingGroupNames) }));
+      const log = eventLog(contextOf(event));
+      const api = new FleetApi(deps, log);
+      return reportFailures(log, logAdvice, async () => ({ IsComplete: await fleetGone(api, event.Data?.AutoScalingGroupNames) }));
     },
   };
 }
 
 /**
- * Logs a failure in full for CloudWatch (the AWS error's name, message and
- * request id) and rethrows it as a FleetError, whose message is what
- * CloudFormation shows in the stack events.
+ * What every log line of an event names: the request, the resource and, when
+ * the properties name one, its deployment group. Read from the raw properties
+ * so that a line is logged even for properties that fail validation.
  */
-async function reportFailures<T>(logAdvice: string, work: () => Promise<T>): Promise<T> {
+function contextOf(event: CloudFormationCustomResourceEvent): EventContext {
+  const { ApplicationName: application, DeploymentGroupName: deploymentGroup } = event.ResourceProperties as Record<string, unknown>;
+  return {
+    requestType: event.RequestType,
+    cloudFormationRequestId: event.RequestId,
+    logicalResourceId: event.LogicalResourceId,
+    physicalResourceId: event.RequestType === 'Create' ? undefined : event.PhysicalResourceId,
+    deploymentGroup: typeof application === 'string' && typeof deploymentGroup === 'string' ? `${application}/${deploymentGroup}` : undefined,
+  };
+}
+
+/**
+ * Logs a failure in full for CloudWatch (the failure's message, and the AWS
+ * error's name, message and request id under it) and rethrows it as a
+ * FleetError, whose message is what CloudFormation shows in the stack events.
+ */
+async function reportFailures<T>(log: EventLog, logAdvice: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const cause = rootCause(error);
-    console.error(
-      `FAILED ${JSON.stringify({
-        message: describeError(error).message,
-        cause: cause === error ? undefined : { ...describeError(cause), requestId: requestIdOf(cause) },
-      })}`,
-    );
+    log.error({
+      action: 'Failed',
+      error: describeError(error),
+      cause: cause === error ? undefined : { ...describeError(cause), requestId: requestIdOf(cause) },
+    });
     if (error instanceof FleetError) throw new FleetError(`${error.message} ${logAdvice}`, { cause: error.cause });
     const { name, message } = describeError(error);
     throw new FleetError(`Unexpected failure: ${name}: ${message} ${logAdvice}`, { cause: error });

@@ -241,7 +241,7 @@ async function convergeFleet(
   if (existing) {
     await api.updateDeploymentGroup(buildUpdateDeploymentGroupRequest(props, repoint ? targets.slice(0, 1) : undefined));
   } else {
-    console.log(`Update: deployment group ${props.applicationName}/${props.deploymentGroupName} is gone; creating it again on ${targets[0]}.`);
+    api.log.info({ action: 'RecreateDeploymentGroup', reason: 'the deployment group is gone', autoScalingGroupName: targets[0] });
     const created = await api.createDeploymentGroup({ ...buildDeploymentGroupRequest(props, targets.slice(0, 1)), tags: ownerTags(ownership) });
     if (created === 'exists') throw foreignDeploymentGroup('CreateDeploymentGroup', props, undefined);
   }
@@ -287,10 +287,10 @@ async function liveGroupOfTheFleet(api: FleetApi, props: FleetProperties, owners
     .filter((group) => groupOwner(group) === ownership.owner && group.Status !== DELETE_IN_PROGRESS)
     .sort((a, b) => (b.CreatedTime?.getTime() ?? 0) - (a.CreatedTime?.getTime() ?? 0));
   if (owned[0]) {
-    console.log(`Update: the deployment group targets no live group; using this fleet's newest group ${nameOf(owned[0])}.`);
+    api.log.info({ action: 'AdoptNewestGroup', reason: 'the deployment group targets no live group', autoScalingGroupName: nameOf(owned[0]) });
     return owned[0];
   }
-  console.log(`Update: no live group of this fleet is left; creating ${props.fleetName} again.`);
+  api.log.info({ action: 'RecreateFirstGroup', reason: 'no live group of this fleet is left', autoScalingGroupName: props.fleetName });
   await ensureFirstAutoScalingGroup(api, props, ownership, buildCreateAutoScalingGroupRequest(props, ownership.owner));
   const created = await api.describeAutoScalingGroup(props.fleetName);
   if (!created) {
@@ -314,11 +314,10 @@ async function liveGroupOfTheFleet(api: FleetApi, props: FleetProperties, owners
  * deployment group this resource does not own. Nothing being there is success.
  */
 export async function deleteFleet(api: FleetApi, props: FleetIdentity, ownership: Ownership): Promise<FleetResult> {
-  const subject = `${props.applicationName}/${props.deploymentGroupName}`;
   const deploymentGroup = await api.getDeploymentGroup(props.applicationName, props.deploymentGroupName, arnOf(ownership, props));
   const ownsDeploymentGroup = deploymentGroup !== undefined && deploymentGroup.owner === ownership.owner;
-  if (deploymentGroup === undefined) console.log(`Delete: deployment group ${subject} is already gone.`);
-  else if (!ownsDeploymentGroup) console.log(`Delete: keeping deployment group ${subject}: it belongs to ${describeOwner(deploymentGroup.owner)}.`);
+  if (deploymentGroup === undefined) api.log.info({ action: 'SkipDeleteDeploymentGroup', reason: 'already gone' });
+  else if (!ownsDeploymentGroup) api.log.info({ action: 'SkipDeleteDeploymentGroup', reason: `it belongs to ${describeOwner(deploymentGroup.owner)}` });
 
   const others = await api.groupsOfOtherDeploymentGroups(props.applicationName, props.deploymentGroupName);
   const fleet = (await api.listAutoScalingGroups()).filter((group) => {
@@ -334,11 +333,11 @@ export async function deleteFleet(api: FleetApi, props: FleetIdentity, ownership
     const name = nameOf(group);
     const other = others.get(name);
     if (other) {
-      console.log(`Delete: keeping Auto Scaling group ${name}: deployment group ${other} of this application targets it.`);
+      api.log.info({ action: 'SkipDeleteAutoScalingGroup', autoScalingGroupName: name, reason: `deployment group ${other} of this application targets it` });
       continue;
     }
     if (group.Status === DELETE_IN_PROGRESS) {
-      console.log(`Delete: Auto Scaling group ${name} is already being deleted.`);
+      api.log.info({ action: 'SkipDeleteAutoScalingGroup', autoScalingGroupName: name, reason: 'already being deleted' });
       deleting.push(name);
       continue;
     }
@@ -361,6 +360,6 @@ export async function deleteFleet(api: FleetApi, props: FleetIdentity, ownership
 export async function fleetGone(api: FleetApi, autoScalingGroupNames: string | undefined): Promise<boolean> {
   const names = (autoScalingGroupNames ?? '').split(',').filter((name) => name !== '');
   const remaining = await api.remainingAutoScalingGroups(names);
-  if (remaining.length > 0) console.log(`Waiting for Auto Scaling groups to be deleted: ${remaining.join(', ')}`);
+  if (remaining.length > 0) api.log.info({ action: 'WaitForDeletion', autoScalingGroupNames: remaining });
   return remaining.length === 0;
 }

@@ -113,7 +113,7 @@ describe('the naive bundle', () => {
   it('when measuring a repo, then the service, the deployment files and the whole node_modules count, workspace links as links', () => {
     const repo = path.join(work, 'repo');
     write(path.join(repo, 'appspec.yml'), 'version: 0.0\n');
-    write(path.join(repo, 'scripts', 'deploy', 'start.sh'), 'echo\n');
+    write(path.join(repo, 'scripts', 'codedeploy', 'start.sh'), 'echo\n');
     write(path.join(repo, 'apps', 'api', 'package.json'), '{}');
     write(path.join(repo, 'apps', 'api', 'ecosystem.config.js'), '//');
     write(path.join(repo, 'apps', 'api', 'dist', 'main.js'), 'main');

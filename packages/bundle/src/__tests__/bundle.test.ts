@@ -42,10 +42,10 @@ describe('createBundle', () => {
   it('when packaged, then the revision has appspec.yml at its root, the hooks, deploy.env and the app', () => {
     const bundle = report.outDir;
 
-    for (const file of ['appspec.yml', 'deploy.env', 'scripts/deploy/lib.sh', 'app/dist/main.js', 'app/ecosystem.config.js', 'app/node_modules/pm2/bin/pm2']) {
+    for (const file of ['appspec.yml', 'deploy.env', 'scripts/codedeploy/lib.sh', 'app/dist/main.js', 'app/ecosystem.config.js', 'app/node_modules/pm2/bin/pm2']) {
       expect(existsSync(path.join(bundle, file))).toBe(true);
     }
-    expect(statSync(path.join(bundle, 'scripts/deploy/application-start.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(path.join(bundle, 'scripts/codedeploy/application-start.sh')).mode & 0o111).not.toBe(0);
     expect(readFileSync(path.join(bundle, 'appspec.yml'), 'utf8')).toBe(readFileSync(path.join(repoRoot, 'appspec.yml'), 'utf8'));
   });
 

@@ -90,6 +90,6 @@ describe('buildspec.yml', () => {
     expect(readFileSync(path.join(REPO_ROOT, commands('pre_build').replace(/^bash /, '')), 'utf8')).toMatch(/npm audit "\$\{RETRY\[@\]\}" --audit-level=high[\s\S]*npm audit signatures/);
     expect(commands('build')).toMatch(/turbo run lint typecheck test build/);
     expect(commands('post_build')).toContain('npm run package');
-    expect(existsSync(path.join(REPO_ROOT, 'scripts', 'build', 'audit.sh'))).toBe(true);
+    expect(existsSync(path.join(REPO_ROOT, 'scripts', 'codebuild', 'audit.sh'))).toBe(true);
   });
 });

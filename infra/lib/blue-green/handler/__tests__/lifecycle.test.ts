@@ -236,8 +236,8 @@ describe('Create', () => {
     await world.stack.deploy({ Fleet: fleetProps() });
 
     // Assert
-    const lines = consoleSpies.log.mock.calls.map(([line]) => String(line));
-    expect(lines.filter((line) => /^(Create|Get|List)\w* \{/.test(line)).map((line) => line.split(' ')[0])).toEqual([
+    const actions = consoleSpies.log.mock.calls.map(([line]) => (line as { action: string }).action);
+    expect(actions.filter((action) => /^(Create|Get|List)/.test(action))).toEqual([
       'Create',
       'GetDeploymentGroup',
       'CreateAutoScalingGroup',

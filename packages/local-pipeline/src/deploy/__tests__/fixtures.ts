@@ -75,9 +75,9 @@ export function makeSlowHookBundle(bundle: string, dir: string, commit: string):
   const appspec = path.join(slow, 'appspec.yml');
   writeFileSync(
     appspec,
-    readFileSync(appspec, 'utf8').replace(/(location: scripts\/deploy\/validate-service\.sh\n\s+timeout: )\d+/, '$13'),
+    readFileSync(appspec, 'utf8').replace(/(location: scripts\/codedeploy\/validate-service\.sh\n\s+timeout: )\d+/, '$13'),
   );
-  const hook = path.join(slow, 'scripts', 'deploy', 'validate-service.sh');
+  const hook = path.join(slow, 'scripts', 'codedeploy', 'validate-service.sh');
   writeFileSync(hook, readFileSync(hook, 'utf8').replace('set -euo pipefail\n', 'set -euo pipefail\nsleep 30\n'));
   return slow;
 }

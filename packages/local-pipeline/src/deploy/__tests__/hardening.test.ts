@@ -19,7 +19,7 @@ let marker: string;
 /** A .js file the service user could write (its log directory). */
 let planted: string;
 
-const hook = (name: string, from = bundle) => path.join(from, 'scripts', 'deploy', `${name}.sh`);
+const hook = (name: string, from = bundle) => path.join(from, 'scripts', 'codedeploy', `${name}.sh`);
 const installRoot = () => env.INSTALL_ROOT as string;
 const isRoot = process.getuid?.() === 0;
 /** A real non-root account to stand for the app user (its files, the rendered unit). */

@@ -10,7 +10,7 @@ let bundle2: string;
 let env: Record<string, string>;
 let port: number;
 
-const hook = (bundle: string, name: string) => path.join(bundle, 'scripts', 'deploy', `${name}.sh`);
+const hook = (bundle: string, name: string) => path.join(bundle, 'scripts', 'codedeploy', `${name}.sh`);
 const installRoot = () => env.INSTALL_ROOT as string;
 
 /** CodeDeploy's Install event: the previous revision's files go, the new ones are copied. */
@@ -99,7 +99,7 @@ describe('lifecycle hooks on one instance', () => {
 
   it('when redeploying over a running version, then the previous revision stops it and the new one serves', async () => {
     // CodeDeploy runs ApplicationStop from the revision installed last, not from the new bundle.
-    const stop = await runHook(path.join(installRoot(), 'scripts', 'deploy', 'application-stop.sh'), env);
+    const stop = await runHook(path.join(installRoot(), 'scripts', 'codedeploy', 'application-stop.sh'), env);
     await expect(health(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect((await runHook(hook(bundle2, 'before-install'), env)).code).toBe(0);
     install(bundle2);
@@ -116,7 +116,7 @@ describe('lifecycle hooks on one instance', () => {
   it('when the previous revision is broken (its pm2 cannot run), then ApplicationStop still succeeds', async () => {
     rmSync(path.join(installRoot(), 'app', 'node_modules', 'pm2', 'lib'), { recursive: true });
 
-    const ran = await runHook(path.join(installRoot(), 'scripts', 'deploy', 'application-stop.sh'), env);
+    const ran = await runHook(path.join(installRoot(), 'scripts', 'codedeploy', 'application-stop.sh'), env);
 
     expect(ran.code).toBe(0);
     expect(existsSync(path.join(installRoot(), 'app', 'node_modules', 'pm2', 'bin', 'pm2'))).toBe(true);

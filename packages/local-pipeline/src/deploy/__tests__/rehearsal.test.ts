@@ -156,7 +156,7 @@ describe('the blue/green rehearsal', () => {
     const run = await cli(['deploy', '--bundle', bundles.slowHook]);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Script at specified location: scripts/deploy/validate-service.sh failed to complete in 3 seconds');
+    expect(run.stderr).toContain('Script at specified location: scripts/codedeploy/validate-service.sh failed to complete in 3 seconds');
     expect(run.stderr).toContain('traffic stays on slot green, commit rev-second');
     expect((await health(ports.proxy)).body).toMatchObject({ commit: 'rev-second' });
   });

@@ -17,7 +17,7 @@ interface Pm2App {
 }
 
 const ECOSYSTEM = path.join(REPO_ROOT, 'apps', 'api', 'ecosystem.config.js');
-const script = (name: string) => readFileSync(path.join(REPO_ROOT, 'scripts', 'deploy', name), 'utf8');
+const script = (name: string) => readFileSync(path.join(REPO_ROOT, 'scripts', 'codedeploy', name), 'utf8');
 
 /** A whole-number constant or default from a hook script, e.g. `readonly X=30` or `"${X:-10}"`. */
 function constant(source: string, pattern: RegExp): number {

@@ -114,7 +114,7 @@ beforeAll(async () => {
     VALIDATE_INTERVAL_SECONDS: '0.5',
   };
   // The real deployment of one instance: hooks around CodeDeploy's copy.
-  const hook = (name: string) => path.join(bundle, 'scripts', 'deploy', `${name}.sh`);
+  const hook = (name: string) => path.join(bundle, 'scripts', 'codedeploy', `${name}.sh`);
   for (const name of ['before-install', 'install', 'after-install', 'application-start', 'validate-service']) {
     if (name === 'install') {
       cpSync(bundle, env.INSTALL_ROOT as string, { recursive: true });
