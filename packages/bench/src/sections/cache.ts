@@ -15,7 +15,7 @@ import { runTurbo, slowestTasks, type TurboRun } from '../support/turbo';
 /** The full pipeline: buildspec.yml runs the same tasks. */
 export const PIPELINE_TASKS = ['build', 'lint', 'typecheck', 'test'] as const;
 const PIPELINE_TIMEOUT_MS = 30 * 60_000;
-/** The goal for npm ci, warm cache / empty cache. */
+/** The goal for npm ci, warm cache / empty cache: the install a cache hit should save. */
 const NPM_GOAL = 0.4;
 
 /** The phases of an npm ci the report shows, with the npm timer each comes from (see support/npm-timing). */
