@@ -1,59 +1,14 @@
-import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
-import type { BlueGreenSettings, DeploymentStyle } from '../../config/schema';
-import { BlueGreenServerDeployment } from '../blue-green';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import type { EnvironmentDeploymentProps, IEnvironmentDeployment } from './types';
 
 export type { Capacity, EnvironmentDeploymentProps, IEnvironmentDeployment } from './types';
-
-/** How an environment's releases reach it, from its deploy config entry. */
-export interface DeploymentSettings {
-  /** 'in-place' or 'blue-green'. */
-  readonly style: DeploymentStyle;
-  /** Used by 'blue-green' only. */
-  readonly blueGreen: BlueGreenSettings;
-  /** The blue/green fleet's first Auto Scaling group (names.fleet). */
-  readonly fleetName: string;
-  /** The tag that marks every group of a blue/green fleet (names.fleetTagKey). */
-  readonly fleetTagKey: string;
-  /**
-   * The deploy config's removalPolicy, for what a deployment style keeps after `cdk destroy` (blue/green: its log groups).
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-}
-
-/** Builds the deployment style an environment asked for. */
-export function createEnvironmentDeployment(
-  scope: Construct,
-  id: string,
-  settings: DeploymentSettings,
-  props: EnvironmentDeploymentProps,
-): IEnvironmentDeployment {
-  const { style } = settings;
-  switch (style) {
-    case 'in-place':
-      return new InPlaceDeployment(scope, id, props);
-    case 'blue-green':
-      return new BlueGreenServerDeployment(scope, id, {
-        ...props,
-        fleetName: settings.fleetName,
-        fleetTagKey: settings.fleetTagKey,
-        terminationWait: Duration.minutes(settings.blueGreen.terminationWaitMinutes),
-        ...(settings.removalPolicy === undefined ? {} : { removalPolicy: settings.removalPolicy }),
-      });
-    default: {
-      const unknown: never = style;
-      throw new Error(`Unknown deployment style: ${String(unknown)}`);
-    }
-  }
-}
 
 /**
  * In-place deployment: a stack-owned Auto Scaling group, and a CodeDeploy

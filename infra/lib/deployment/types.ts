@@ -4,9 +4,9 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 
-// A leaf module: the types both deployment styles share. ./index.ts builds the
-// styles (and imports ../blue-green); ../blue-green imports only this file, so
-// the two folders do not import each other.
+// A leaf module: the types both deployment styles share. ../deployment-style
+// chooses between the styles (./index.ts's in-place and ../blue-green), which
+// both import only this seam, so no two folders import each other.
 
 /**
  * The seam between an environment and how releases reach it. An environment

@@ -6,7 +6,8 @@ import type { Construct } from 'constructs';
 
 import { parameterValues, type EnvironmentConfig } from '../../config/schema';
 import { ServiceAlarms } from '../alarms';
-import { createEnvironmentDeployment, InPlaceDeployment, type IEnvironmentDeployment } from '../deployment';
+import { InPlaceDeployment, type IEnvironmentDeployment } from '../deployment';
+import { createEnvironmentDeployment } from '../deployment-style';
 import { EnvironmentDashboard } from '../dashboard';
 import { Fleet, MOUNT_POINTS } from '../fleet';
 import { ServiceLoadBalancer } from '../load-balancer';
