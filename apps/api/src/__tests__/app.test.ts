@@ -272,6 +272,24 @@ describe('request ids and logging', () => {
     expect(logs.lines().filter((line) => line.msg === 'request completed')).toEqual([expect.objectContaining({ level: 30, reqId: 'g-1', path: '/api/greeting' })]);
   });
 
+  it('when a route logs an object holding a credential, then its line is redacted while the access line is written whole', async () => {
+    const leaky = () => {
+      const router = Router();
+      router.get('/test/leaky', (req, res) => {
+        req.log.info({ user: { name: 'ada', password: 'pw-secret-5' }, headers: { authorization: 'hdr-secret-6' } }, 'signed in');
+        res.json({ ok: true });
+      });
+      return router;
+    };
+    const { app, logs } = buildTestApp({ routes: [...serviceRoutes, leaky] });
+
+    await request(app).get('/test/leaky').set('x-request-id', 'leak-1');
+
+    expect(logs.text()).not.toMatch(/secret-[56]/);
+    expect(logs.lines()).toContainEqual(expect.objectContaining({ reqId: 'leak-1', msg: 'signed in', user: { name: 'ada', password: '[redacted]' }, headers: '[redacted]' }));
+    expect(logs.lines()).toContainEqual(expect.objectContaining({ reqId: 'leak-1', msg: 'request completed', method: 'GET', path: '/test/leaky', status: 200 }));
+  });
+
   it('when a request carries a body, query and credentials, then none of them reach the log', async () => {
     const { app, logs } = buildTestApp();
 
