@@ -1,3 +1,4 @@
+import { SECURITY_HEADERS } from '@conveyor/config';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -7,7 +8,6 @@ import type { Lifecycle } from './lifecycle';
 import { requestContext } from './request-context';
 import { healthHandler } from './routes/health';
 import type { RouteContext, RouteFactory } from './routes/index';
-import { applySecurityHeaders, helmetHeaders } from './security-headers';
 
 export interface AppDeps {
   /** The validated config. */
@@ -53,16 +53,19 @@ function unroutable(req: Request): AppError | undefined {
  *    so keep-alive clients (the ALB, a pm2 sibling's callers) open a new
  *    connection to a live process for their next request instead of hitting
  *    a closed socket.
- * 3. helmet's security headers, computed once (security-headers.ts).
+ * 3. The security headers of the service contract (`SECURITY_HEADERS` in
+ *    @conveyor/config: the set for a JSON API, each with why it is kept),
+ *    constants set in one loop. A route may override one after this, e.g.
+ *    its own Cache-Control.
  * 4. Requests no route should see are refused (`unroutable`).
  */
 function frontDoor(app: Express, deps: AppDeps): RequestHandler {
   const startRequest = requestContext(app, deps.logger, deps.healthPath);
-  const security = helmetHeaders();
+  const securityHeaders = Object.entries(SECURITY_HEADERS);
   return (req, res, next) => {
     startRequest(req, res);
     if (deps.lifecycle.draining) res.setHeader('Connection', 'close');
-    applySecurityHeaders(res, security);
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
     next(unroutable(req));
   };
 }
@@ -73,6 +76,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
 
   app.disable('x-powered-by');
+  // No ETag: every answer is Cache-Control: no-store (SECURITY_HEADERS), so
+  // no cache keeps one to revalidate, and Express would hash every body
+  // (SHA-1) for nothing.
+  app.set('etag', false);
   // One proxy hop: the ALB. req.ip is then the client's address from X-Forwarded-For.
   app.set('trust proxy', 1);
 

@@ -133,7 +133,9 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
       // A request without Host is answered by the app, as JSON (see app.ts).
       requireHostHeader: false,
     },
-    options.handler,
+    // No handler here: the 'request' listener below tracks each request and
+    // then calls it, one listener (Node copies the listener array on every
+    // emit of an event that has two).
   );
   // Outlive the ALB's idle timeout.
   server.keepAliveTimeout = timeouts.keepAliveMs;
@@ -168,7 +170,8 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
   });
 
   const sockets = new Set<Socket>();
-  const inFlight = new Set<{ req: http.IncomingMessage; res: http.ServerResponse }>();
+  /** Responses not yet closed; each one's request is `res.req`. */
+  const inFlight = new Set<http.ServerResponse>();
   let shuttingDown: { exitCode: number; timers: NodeJS.Timeout[] } | undefined;
   let exited = false;
 
@@ -193,20 +196,23 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
     });
   });
 
+  // 'close' fires when the response is finished or the connection is gone.
+  // One function for every response (`this` is the response), not a closure each.
+  function onResponseClose(this: http.ServerResponse): void {
+    inFlight.delete(this);
+    // Idle sockets are not closed here, even with nothing in flight: under
+    // load a socket is "idle" for the instant between a response and the
+    // client's next request, and closing it then resets that request (a
+    // pm2 reload measured one reset per open socket that way). Each socket
+    // instead gets its next answer with Connection: close (step 1), and the
+    // grace timer closes the ones that stay quiet (step 3).
+    checkDrained();
+  }
+
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const entry = { req, res };
-    inFlight.add(entry);
-    // 'close' fires when the response is finished or the connection is gone.
-    res.once('close', () => {
-      inFlight.delete(entry);
-      // Idle sockets are not closed here, even with nothing in flight: under
-      // load a socket is "idle" for the instant between a response and the
-      // client's next request, and closing it then resets that request (a
-      // pm2 reload measured one reset per open socket that way). Each socket
-      // instead gets its next answer with Connection: close (step 1), and the
-      // grace timer closes the ones that stay quiet (step 3).
-      checkDrained();
-    });
+    inFlight.add(res);
+    res.on('close', onResponseClose);
+    options.handler(req, res);
   });
 
   const shutdown = (reason: string, exitCode = 0) => {
@@ -216,7 +222,7 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
     }
     logger.info({ reason, inFlight: inFlight.size, sockets: sockets.size, deadlineMs: shutdownTimeoutMs }, 'Shutting down');
     lifecycle.draining = true;
-    for (const { res } of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
 
     const idleGraceMs = Math.min(options.idleGraceMs ?? 1_000, Math.floor(shutdownTimeoutMs / 2));
     shuttingDown = {
@@ -227,7 +233,7 @@ export function createGracefulServer(options: GracefulServerOptions): GracefulSe
         // leaves open until the headers timeout, past the deadline).
         setTimeout(() => {
           const busy = new Set<Socket>();
-          for (const { req } of inFlight) busy.add(req.socket);
+          for (const res of inFlight) busy.add(res.req.socket);
           for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
         }, idleGraceMs),
         setTimeout(() => {

@@ -12,8 +12,8 @@ export interface AcceptanceOptions {
   readonly healthPath?: string;
   /** A request the service's example route answers 200 with JSON. @default ACCEPTANCE_ROUTE from the service contract */
   readonly exampleRoute?: string;
-  /** Headers every response must carry. @default SECURITY_HEADERS from the service contract */
-  readonly securityHeaders?: readonly string[];
+  /** Headers every response must carry, lower-case name to exact value. @default SECURITY_HEADERS from the service contract */
+  readonly securityHeaders?: Readonly<Record<string, string>>;
   /** Each request's bound, connection to last byte. @default 5000 */
   readonly timeoutMs?: number;
   /** Tries per request while the connection is refused (a load balancer still starting); nothing else is retried. @default 3 */
@@ -133,18 +133,22 @@ function checkUnknown(fetched: Fetched): CheckResult {
   return { name, passed: true, detail: `GET ${path} 404 JSON not_found` };
 }
 
-function checkHeaders(fetched: readonly Fetched[], required: readonly string[]): CheckResult {
+function checkHeaders(fetched: readonly Fetched[], required: Readonly<Record<string, string>>): CheckResult {
   const name = 'security headers';
   const answers = fetched.flatMap((f) => (f.ok ? [f.answer] : []));
   if (answers.length === 0) return { name, passed: false, detail: 'no response to inspect' };
+  const expected = Object.entries(required);
   const problems: string[] = [];
   for (const answer of answers) {
-    const missing = required.filter((header) => !answer.headers.has(header));
+    const missing = expected.filter(([header]) => !answer.headers.has(header)).map(([header]) => header);
     if (missing.length > 0) problems.push(`GET ${answer.path} lacks ${missing.join(', ')}`);
+    // A value rewritten on the way (a proxy, a middleware) weakens the header as much as dropping it.
+    const altered = expected.filter(([header, value]) => answer.headers.has(header) && answer.headers.get(header) !== value);
+    for (const [header, value] of altered) problems.push(`GET ${answer.path} has ${header}: ${answer.headers.get(header) ?? ''}, expected ${value}`);
     if (answer.headers.has('x-powered-by')) problems.push(`GET ${answer.path} reveals x-powered-by`);
   }
   if (problems.length > 0) return { name, passed: false, detail: problems.join('; ') };
-  return { name, passed: true, detail: `${required.length} headers on ${answers.length} responses, no x-powered-by` };
+  return { name, passed: true, detail: `${expected.length} headers on ${answers.length} responses, no x-powered-by` };
 }
 
 /** Validates and normalizes a base URL: http(s), no query or fragment, no trailing slash. Throws a message naming what is wrong. */

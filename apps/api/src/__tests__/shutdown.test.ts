@@ -200,6 +200,49 @@ describe('log output', () => {
     expect(service.logs.at(-1)).toMatchObject({ msg: 'Shutdown complete' });
   });
 
+  it('when a burst of requests is answered right before SIGTERM, then every one of them has its access line, with its request id, before Shutdown complete', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    await service.ready;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    // Access lines are buffered for a turn of the event loop: the signal comes while some still are.
+    const burst = Array.from({ length: 300 }, (_, i) => get(service?.port ?? 0, `/api/greeting?name=Ada&i=${i}`, agent).catch(() => undefined));
+    await service.waitForLog('request completed');
+
+    service.child.kill('SIGTERM');
+    const answers = await Promise.all(burst);
+    const exit = await service.exited;
+    agent.destroy();
+
+    expect(exit.code).toBe(0);
+    const answered = answers.flatMap((res) => (res?.status === 200 ? [String(res.headers['x-request-id'])] : []));
+    expect(answered.length).toBeGreaterThan(0);
+    const logged = service.logs.filter((line) => line.msg === 'request completed' && line.path === '/api/greeting');
+    expect(logged.map((line) => line.reqId).sort()).toEqual([...answered].sort());
+    for (const line of logged) expect(line).toMatchObject({ status: 200, method: 'GET', commit: 'unknown', durationMs: expect.any(Number) as number });
+    expect(service.logs.at(-1)).toMatchObject({ msg: 'Shutdown complete', exitCode: 0 });
+  });
+
+  it('when the process crashes on an uncaught exception after a burst, then the fatal line and every access line come out and it exits 1', async () => {
+    service = await startService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    await service.ready;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const burst = Array.from({ length: 200 }, (_, i) => get(service?.port ?? 0, `/api/greeting?name=Ada&i=${i}`, agent).catch(() => undefined));
+    await service.waitForLog('request completed');
+
+    const crash = await get(service.port, '/test/crash', agent).catch(() => undefined);
+    const answers = await Promise.all(burst);
+    const exit = await service.exited;
+    agent.destroy();
+
+    expect(exit.code).toBe(1);
+    const answered = [...answers, crash].flatMap((res) => (res?.status === 200 ? [String(res.headers['x-request-id'])] : []));
+    const logged = service.logs.filter((line) => line.msg === 'request completed' && line.status === 200);
+    expect(logged.map((line) => line.reqId).sort()).toEqual([...answered].sort());
+    expect(service.logs).toContainEqual(expect.objectContaining({ level: 60, msg: 'uncaughtException', err: expect.objectContaining({ message: 'test crash' }) as unknown }));
+    expect(service.logs.at(-1)).toMatchObject({ msg: 'Shutdown complete', exitCode: 1 });
+    expect(service.logs.filter((line) => 'stderr' in line)).toEqual([]);
+  });
+
   it('when a process warning is emitted, then it is one JSON line at warn level, not plain text on stderr', async () => {
     service = await startService();
     await service.ready;

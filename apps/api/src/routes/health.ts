@@ -18,8 +18,9 @@ export interface HealthHandlerDeps {
  * router's dispatch is a measurable share of its cost.
  */
 export function healthHandler({ serviceName, buildInfo, lifecycle }: HealthHandlerDeps): RequestHandler {
+  // Never cached (Cache-Control: no-store): every response gets it from the
+  // front door (SECURITY_HEADERS in @conveyor/config).
   return (_req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
     if (lifecycle.draining) {
       res.status(503).json({ status: 'draining' });
       return;

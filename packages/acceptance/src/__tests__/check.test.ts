@@ -16,6 +16,8 @@ interface Behaviour {
   notFoundBody: string;
   notFoundStatus: number;
   missingHeaders: readonly string[];
+  /** Security headers answered with another value than the contract's. */
+  alteredHeaders: readonly string[];
   poweredBy: boolean;
   stallMs: number;
 }
@@ -28,6 +30,7 @@ const GOOD: Behaviour = {
   notFoundBody: JSON.stringify({ error: { code: 'not_found', message: 'No route matches this method and path', requestId: 'r-1' } }),
   notFoundStatus: 404,
   missingHeaders: [],
+  alteredHeaders: [],
   poweredBy: false,
   stallMs: 0,
 };
@@ -37,7 +40,10 @@ let server: http.Server;
 let baseUrl: string;
 
 function answer(res: http.ServerResponse, status: number, body: string): void {
-  for (const header of SECURITY_HEADERS) if (!behaviour.missingHeaders.includes(header)) res.setHeader(header, 'set');
+  for (const [header, value] of Object.entries(SECURITY_HEADERS)) {
+    if (behaviour.missingHeaders.includes(header)) continue;
+    res.setHeader(header, behaviour.alteredHeaders.includes(header) ? `${value}, altered` : value);
+  }
   if (behaviour.poweredBy) res.setHeader('x-powered-by', 'Express');
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(body);
@@ -136,7 +142,7 @@ describe('runAcceptance', () => {
 
   it('when any set of security headers is missing, then the headers check fails naming exactly those', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.subarray([...SECURITY_HEADERS], { minLength: 1 }), async (missing) => {
+      fc.asyncProperty(fc.subarray(Object.keys(SECURITY_HEADERS), { minLength: 1 }), async (missing) => {
         behaviour = { ...GOOD, missingHeaders: missing };
 
         const result = await runAcceptance({ baseUrl, commit: GOOD.commit });
@@ -145,6 +151,21 @@ describe('runAcceptance', () => {
         expect(byName(result)['security headers']?.detail).toContain(`GET ${HEALTH_PATH} lacks ${missing.join(', ')}`);
       }),
       { numRuns: 25 },
+    );
+  });
+
+  it('when a security header has another value than the contract\'s, then the headers check fails naming it and both values', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...Object.keys(SECURITY_HEADERS)), async (header) => {
+        behaviour = { ...GOOD, alteredHeaders: [header] };
+
+        const result = await runAcceptance({ baseUrl, commit: GOOD.commit });
+
+        const value = SECURITY_HEADERS[header] ?? '';
+        expect(failedNames(result)).toEqual(['security headers']);
+        expect(byName(result)['security headers']?.detail).toContain(`GET ${HEALTH_PATH} has ${header}: ${value}, altered, expected ${value}`);
+      }),
+      { numRuns: 10 },
     );
   });
 

@@ -155,7 +155,7 @@ export const serviceSection: Section = {
       return {
         id: 'service',
         title: 'Service overhead: /health throughput',
-        method: `autocannon, ${LOAD.connections} keep-alive connections, no pipelining, ${LOAD.durationSeconds} s per run after a ${LOAD.warmupSeconds} s warm-up, ${reps} interleaved runs per variant (the server's CPU time per request, read from /proc, is the steadier figure on a shared machine); each variant is its own process on 127.0.0.1, the service is the built apps/api/dist/main.js with LOG_LEVEL=info. The same for GET ${GREETING_PATH}, service against bare Express. Then one more run per path under \`node --cpu-prof\` (apart from the measured runs: the profiler costs CPU), summarized by who owns the code that used the CPU.`,
+        method: `autocannon, ${LOAD.connections} keep-alive connections, no pipelining, ${LOAD.durationSeconds} s per run after a ${LOAD.warmupSeconds} s warm-up, ${reps} interleaved runs per variant (the server's CPU time per request, read from /proc, is the steadier figure on a shared machine); each variant is its own process on 127.0.0.1; bare Express 5 runs with its defaults (ETag, X-Powered-By), the service is the built apps/api/dist/main.js with LOG_LEVEL=info (request ids, the contract's security headers, access logs; no ETag, no X-Powered-By). The same for GET ${GREETING_PATH}, service against bare Express. Then one more run per path under \`node --cpu-prof\` (apart from the measured runs: the profiler costs CPU), summarized by who owns the code that used the CPU.`,
         tables: [
           {
             columns: ['variant', 'throughput', 'server CPU per request', 'p50 latency', 'p99 latency', '× bare Express', '× raw node:http', 'errors + non-2xx'],
