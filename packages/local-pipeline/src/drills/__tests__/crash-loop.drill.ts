@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, tempDir } from '../../deploy/__tests__/fixtures';
+import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, tempDir } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');

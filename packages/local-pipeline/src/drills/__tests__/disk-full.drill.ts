@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBundle, mountTmpfs, tempDir, tmpfsMountable, unmount } from '../../deploy/__tests__/fixtures';
+import { REPO_ROOT, freePort, health, makeBundle, mountTmpfs, tempDir, tmpfsMountable, unmount } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');

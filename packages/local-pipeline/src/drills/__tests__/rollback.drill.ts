@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBundle, makeFailingGreetingBundle, tempDir } from '../../deploy/__tests__/fixtures';
+import { REPO_ROOT, freePort, health, makeBundle, makeFailingGreetingBundle, tempDir } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');

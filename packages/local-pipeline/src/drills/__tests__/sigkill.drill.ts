@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, makeBundle, pm2Kill, runHook, tempDir } from '../../deploy/__tests__/fixtures';
+import { freePort, makeBundle, pm2Kill, runHook, tempDir } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const run = promisify(execFile);

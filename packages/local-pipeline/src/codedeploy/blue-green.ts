@@ -6,7 +6,7 @@ import path from 'node:path';
 import { formatCheck, runAcceptance } from '@conveyor/acceptance';
 
 import { readEnvFile } from './env-file';
-import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './lifecycle';
+import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './agent';
 import { CONTROL_PREFIX, type AlarmStatus, type ProxyStatus } from './proxy';
 
 export const SLOTS = ['blue', 'green'] as const;
