@@ -43,8 +43,8 @@ export interface BuildOptions {
   readonly parentEnv: Readonly<Record<string, string | undefined>>;
   /**
    * Extra variables layered over the buildspec's env.variables, like values
-   * given to start-build. A name listed under env.parameter-store or
-   * env.secrets-manager is satisfied by an override. Names are logged, values never.
+   * given to start-build. A name listed under env.parameter-store is
+   * satisfied by an override. Names are logged, values never.
    */
   readonly envOverrides?: Readonly<Record<string, string>>;
   /** The emulated S3 cache; outlives builds. @default <workDir>/../cache */
@@ -113,7 +113,7 @@ const STATUS_REFRESH_MS = 1_000;
  * A failing command does not throw: it fails its phase and the result says so.
  *
  * @throws BuildspecError when the buildspec is invalid or needs what only AWS
- *   has (Parameter Store, Secrets Manager, a cache outside the source dir).
+ *   has (Parameter Store, a cache outside the source dir).
  * @throws Error when the source cannot be read (no git, no commit yet).
  */
 export async function runBuildspec(options: BuildOptions): Promise<BuildResult> {
@@ -256,7 +256,7 @@ class Build {
         commit: sourceLabel(this.ctx.source),
         startTimeMs: this.startTimeMs,
       }),
-      // Parameter Store and Secrets Manager names only get here through an
+      // Parameter Store names only get here through an
       // override (localLimitations rejected the rest), which the next layer sets.
       buildspecVariables: spec.env.variables,
       overrides,
@@ -574,7 +574,6 @@ function localLimitations(
     }
   };
   needsAws('parameter-store', 'AWS Systems Manager Parameter Store', Object.keys(spec.env.parameterStore));
-  needsAws('secrets-manager', 'AWS Secrets Manager', Object.keys(spec.env.secretsManager));
 
   spec.cache?.paths.forEach((p, i) => {
     if (staysInside(srcDir, p)) return;

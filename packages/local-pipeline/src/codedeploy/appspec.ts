@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-import { parse } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+
+import { locatorFor, problemsOf } from '../yaml-keys';
 
 /** The lifecycle events CodeDeploy runs on an EC2 instance, in order (in-place, and the green side of blue/green). */
 export const INSTALL_EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'] as const;
@@ -38,63 +41,104 @@ export class AppSpecError extends Error {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const WHOLE_SECONDS = 'must be a whole number of seconds';
+
+const scriptSchema = z.looseObject(
+  {
+    location: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a path relative to the revision root') }),
+    timeout: z
+      .union([z.number(), z.string()], { error: WHOLE_SECONDS })
+      .transform(Number)
+      .pipe(z.number().int({ error: WHOLE_SECONDS }).min(1, { error: WHOLE_SECONDS }))
+      .default(MAX_EVENT_TIMEOUT_SECONDS),
+    runas: z.string({ error: 'must be a user name' }).optional(),
+  },
+  { error: 'must be a mapping with a location' },
+);
+
+const eventScripts = z.array(scriptSchema, { error: 'must be a list of scripts' }).superRefine((scripts, ctx) => {
+  const total = scripts.reduce((sum, script) => sum + script.timeout, 0);
+  if (total > MAX_EVENT_TIMEOUT_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: `has timeouts adding up to ${total} s, over CodeDeploy's ${MAX_EVENT_TIMEOUT_SECONDS} s per event` });
+  }
+});
+
+const appSpecSchema = z.looseObject(
+  {
+    version: z.unknown().refine((v) => String(v) === '0' || String(v) === '0.0', { error: 'must be 0.0' }),
+    os: z.literal('linux', { error: (issue) => `must be linux (got ${JSON.stringify(issue.input)})` }),
+    files: z
+      .array(
+        z.looseObject(
+          {
+            source: z.string({ error: 'is required' }),
+            destination: z.string({ error: 'is required' }).startsWith('/', { error: 'must be an absolute path' }),
+          },
+          { error: 'needs a source and a destination' },
+        ),
+        { error: 'must be a list' },
+      )
+      .default([]),
+    file_exists_behavior: z.enum(['DISALLOW', 'OVERWRITE', 'RETAIN'], { error: 'must be DISALLOW, OVERWRITE or RETAIN' }).default('DISALLOW'),
+    permissions: z
+      .array(
+        z.looseObject(
+          {
+            object: z.string({ error: 'is required' }),
+            owner: z.string({ error: 'must be a user name' }).optional(),
+            group: z.string({ error: 'must be a group name' }).optional(),
+            mode: z.union([z.string(), z.number()], { error: 'must be an octal mode such as 755' }).transform(String).optional(),
+          },
+          { error: 'needs an object' },
+        ),
+        { error: 'must be a list' },
+      )
+      .default([]),
+    hooks: z
+      .record(z.string(), eventScripts, { error: 'must be a mapping of event names to scripts' })
+      .superRefine((hooks, ctx) => {
+        for (const event of Object.keys(hooks)) {
+          if (!SCRIPTABLE_EVENTS.has(event)) ctx.addIssue({ code: 'custom', path: [event], message: 'is not a lifecycle event that runs scripts' });
+        }
+      })
+      .default({}),
+  },
+  { error: 'the file is not a YAML mapping' },
+);
 
 /**
  * Parses an EC2/on-premises AppSpec file with CodeDeploy's rules, rejecting
- * what the agent would reject, each error naming the key.
+ * what the agent would reject, each error naming the key and its line.
  * https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure.html
  */
 export function parseAppSpec(text: string): AppSpec {
-  const doc: unknown = parse(text);
-  if (!isRecord(doc)) throw new AppSpecError('the file is not a YAML mapping');
-  if (String(doc.version) !== '0' && String(doc.version) !== '0.0') throw new AppSpecError('version must be 0.0');
-  if (doc.os !== 'linux') throw new AppSpecError(`os must be linux (got ${JSON.stringify(doc.os)})`);
-
-  const files = (Array.isArray(doc.files) ? doc.files : []).map((entry: unknown, i) => {
-    if (!isRecord(entry) || typeof entry.source !== 'string' || typeof entry.destination !== 'string') {
-      throw new AppSpecError(`files[${i}] needs a source and a destination`);
-    }
-    if (!entry.destination.startsWith('/')) throw new AppSpecError(`files[${i}].destination must be an absolute path`);
-    return { source: entry.source, destination: entry.destination };
-  });
-
-  const behavior = doc.file_exists_behavior ?? 'DISALLOW';
-  if (behavior !== 'DISALLOW' && behavior !== 'OVERWRITE' && behavior !== 'RETAIN') {
-    throw new AppSpecError('file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new AppSpecError(doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message}`).join('; '));
   }
-
-  const permissions = (Array.isArray(doc.permissions) ? doc.permissions : []).map((entry: unknown, i) => {
-    if (!isRecord(entry) || typeof entry.object !== 'string') throw new AppSpecError(`permissions[${i}] needs an object`);
-    return {
-      object: entry.object,
-      ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
-      ...(typeof entry.group === 'string' ? { group: entry.group } : {}),
-      ...(typeof entry.mode === 'string' || typeof entry.mode === 'number' ? { mode: String(entry.mode) } : {}),
-    };
-  });
-
-  const hooks: Record<string, HookScript[]> = {};
-  const rawHooks = doc.hooks ?? {};
-  if (!isRecord(rawHooks)) throw new AppSpecError('hooks must be a mapping of event names to scripts');
-  for (const [event, scripts] of Object.entries(rawHooks)) {
-    if (!SCRIPTABLE_EVENTS.has(event)) throw new AppSpecError(`hooks.${event} is not a lifecycle event that runs scripts`);
-    if (!Array.isArray(scripts)) throw new AppSpecError(`hooks.${event} must be a list of scripts`);
-    hooks[event] = scripts.map((script: unknown, i) => {
-      if (!isRecord(script) || typeof script.location !== 'string') throw new AppSpecError(`hooks.${event}[${i}] needs a location`);
-      const timeout = script.timeout === undefined ? MAX_EVENT_TIMEOUT_SECONDS : Number(script.timeout);
-      if (!Number.isInteger(timeout) || timeout < 1) throw new AppSpecError(`hooks.${event}[${i}].timeout must be a whole number of seconds`);
-      return { location: script.location, timeoutSeconds: timeout, runas: typeof script.runas === 'string' ? script.runas : undefined };
-    });
-    const total = hooks[event].reduce((sum, script) => sum + script.timeoutSeconds, 0);
-    if (total > MAX_EVENT_TIMEOUT_SECONDS) {
-      throw new AppSpecError(`hooks.${event}: the timeouts add up to ${total} s, over CodeDeploy's ${MAX_EVENT_TIMEOUT_SECONDS} s per event`);
-    }
+  const result = appSpecSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    const problems = problemsOf(result.error, locatorFor(doc, lineCounter));
+    throw new AppSpecError(problems.map((p) => `${p.key} ${p.problem}${p.line === undefined ? '' : ` (line ${p.line})`}`).join('; '));
   }
-
-  return { files, fileExistsBehavior: behavior, permissions, hooks };
+  const spec = result.data;
+  return {
+    files: spec.files.map(({ source, destination }) => ({ source, destination })),
+    fileExistsBehavior: spec.file_exists_behavior,
+    permissions: spec.permissions.map(({ object, owner, group, mode }) => ({
+      object,
+      ...(owner === undefined ? {} : { owner }),
+      ...(group === undefined ? {} : { group }),
+      ...(mode === undefined ? {} : { mode }),
+    })),
+    hooks: Object.fromEntries(
+      Object.entries(spec.hooks).map(([event, scripts]) => [
+        event,
+        scripts.map((script) => ({ location: script.location, timeoutSeconds: script.timeout, runas: script.runas })),
+      ]),
+    ),
+  };
 }
 
 export function readAppSpec(file: string): AppSpec {
