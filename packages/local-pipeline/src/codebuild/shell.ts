@@ -18,6 +18,7 @@
 // `export` what later commands need.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Variables bash maintains itself; carrying them over would make SHLVL climb and PWD disagree with cwd. */
@@ -217,8 +218,6 @@ function isDirectory(p: string): boolean {
   }
 }
 
-const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-
 function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : (SIGNALS[signal] ?? 0);
+  return signal === null ? 0 : os.constants.signals[signal];
 }
