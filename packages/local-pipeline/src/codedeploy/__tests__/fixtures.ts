@@ -92,6 +92,52 @@ export function freePort(): Promise<number> {
   );
 }
 
+/** The load balancer's port and each slot's. */
+export interface RehearsalPorts {
+  readonly proxy: number;
+  readonly blue: number;
+  readonly green: number;
+}
+
+export async function freeRehearsalPorts(): Promise<RehearsalPorts> {
+  return { proxy: await freePort(), blue: await freePort(), green: await freePort() };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const CLI = path.join(REPO_ROOT, 'packages', 'local-pipeline', 'dist', 'cli.js');
+/** A hung CLI run fails its test (whose timeout this matches) rather than the whole suite. */
+const CLI_TIMEOUT_MS = 180_000;
+
+/**
+ * The rehearsal CLI as a user runs it (deploy only: the bundles are prebuilt)
+ * on one state folder and set of ports, with `workers` pm2 workers per slot.
+ */
+export function rehearsalCli(stateDir: string, ports: RehearsalPorts, workers: number) {
+  const fixed = ['--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', String(workers)];
+  return (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args, ...fixed], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? stateDir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+}
+
 export interface Ran {
   readonly code: number | null;
   readonly output: string;

@@ -1,25 +1,16 @@
 // What the deployment drills share: a rehearsal of their own (a state folder,
 // free ports) with version 1 deployed on slot blue by the CLI as a user runs
 // it, ready for the drill to deploy the release under test to slot green.
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, makeBundle, tempDir } from '../../codedeploy/__tests__/fixtures';
-
-const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-
-export interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { freeRehearsalPorts, makeBundle, rehearsalCli, tempDir, type CliRun, type RehearsalPorts } from '../../codedeploy/__tests__/fixtures';
 
 export interface DrillRehearsal {
   /** The drill's temporary folder: bundles, the state folder, anything else it needs. */
   readonly work: string;
   readonly stateDir: string;
-  readonly ports: { readonly proxy: number; readonly blue: number; readonly green: number };
+  readonly ports: RehearsalPorts;
   /** Version 1's bundle, to derive the release under test from. */
   readonly firstBundle: string;
   /** The rehearsal CLI (deploy only: the bundles are prebuilt), bounded in time. */
@@ -32,12 +23,8 @@ export interface DrillRehearsal {
 export async function rehearsalServingVersion1(name: string, workers: number): Promise<DrillRehearsal> {
   const work = tempDir(name);
   const stateDir = path.join(work, 'state');
-  const ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
-  const cli = (args: readonly string[], env: Readonly<Record<string, string>> = {}) =>
-    run(
-      [...args, '--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', String(workers)],
-      { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...env },
-    );
+  const ports = await freeRehearsalPorts();
+  const cli = rehearsalCli(stateDir, ports, workers);
   const firstBundle = await makeBundle(work, 'rev-1');
   const rehearsal: DrillRehearsal = {
     work,
@@ -57,19 +44,4 @@ export async function rehearsalServingVersion1(name: string, workers: number): P
     throw new Error(`the first deployment failed:\n${first.stderr}`);
   }
   return rehearsal;
-}
-
-function run(args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
