@@ -104,7 +104,8 @@ function* walk(root: string, start: string): Generator<FoundFile> {
   }
 }
 
-function isDirectory(p: string): boolean {
+/** Whether `p` is a directory (or a link to one); false when it does not exist or cannot be read. */
+export function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {

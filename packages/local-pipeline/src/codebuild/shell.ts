@@ -21,6 +21,8 @@ import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 
+import { isDirectory } from './glob';
+
 /** Variables bash maintains itself; carrying them over would make SHLVL climb and PWD disagree with cwd. */
 const SHELL_MANAGED = new Set(['SHLVL', '_', 'PWD']);
 
@@ -208,14 +210,6 @@ export function findExecutable(name: string, pathValue: string | undefined): str
     }
   }
   return undefined;
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

@@ -92,6 +92,31 @@ export function freePort(): Promise<number> {
   );
 }
 
+/**
+ * The settings the hook scripts run with on a local stand-in for one instance
+ * under `work` (install root, log dir, pm2 home), with its instance env file
+ * written (`APP_ENV`, `PORT`), `workers` pm2 workers and a patient
+ * ValidateService. `extra` adds settings or overrides these.
+ */
+export function instanceHookEnv(
+  work: string,
+  options: { readonly appEnv: string; readonly port: number; readonly workers: number; readonly extra?: Readonly<Record<string, string>> },
+): Record<string, string> {
+  const instanceEnv = path.join(work, 'etc', 'instance.env');
+  mkdirSync(path.dirname(instanceEnv), { recursive: true });
+  writeFileSync(instanceEnv, `APP_ENV=${options.appEnv}\nPORT=${options.port}\n`);
+  return {
+    INSTALL_ROOT: path.join(work, 'opt', 'conveyor-api'),
+    LOG_DIR: path.join(work, 'log'),
+    PM2_HOME: path.join(work, 'pm2'),
+    INSTANCE_ENV_FILE: instanceEnv,
+    PM2_INSTANCES: String(options.workers),
+    VALIDATE_ATTEMPTS: '60',
+    VALIDATE_INTERVAL_SECONDS: '0.5',
+    ...options.extra,
+  };
+}
+
 /** The load balancer's port and each slot's. */
 export interface RehearsalPorts {
   readonly proxy: number;
