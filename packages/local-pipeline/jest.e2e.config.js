@@ -6,9 +6,9 @@ const { createJestConfig } = require('@conveyor/jest-config');
 // `test:e2e` task, which CI runs (.ci/run) and the buildspec does not, so the
 // rehearsal's own build does not rehearse itself.
 const E2E_SUITES = [
-  'src/deploy/__tests__/rehearsal.test.ts',
-  'src/deploy/__tests__/hooks.test.ts',
-  'src/deploy/__tests__/hardening.test.ts',
+  'src/codedeploy/__tests__/rehearsal.test.ts',
+  'src/codedeploy/__tests__/hooks.test.ts',
+  'src/codedeploy/__tests__/hardening.test.ts',
 ];
 
 module.exports = {

@@ -49,7 +49,7 @@ export const deployConfig = {
 `;
 
 /** Where the old name must not be left: what is deployed or synthesized, and what the build prints. */
-const SCANNED = ['infra/cdk.out', '.rehearsal/build/artifact'];
+const SCANNED = ['infra/cdk.out', '.rehearsal/codebuild/artifact'];
 /** Folders of build output inside each workspace. */
 const BUILD_OUTPUT = 'dist';
 const WORKSPACE_PARENTS = ['apps', 'packages'];

@@ -16,8 +16,8 @@ import { parseArgs } from 'node:util';
 
 import { LOG_DIR, SERVICE_NAME } from '@conveyor/config';
 
-import { runBuildspec } from './build';
-import { deployBlueGreen, readState, stopRehearsal, type Slot } from './deploy/blue-green';
+import { runBuildspec } from './codebuild';
+import { deployBlueGreen, readState, stopRehearsal, type Slot } from './codedeploy/blue-green';
 import { showLogs } from './logs';
 
 const USAGE = `usage: rehearse-pipeline [build|deploy|status|logs|stop] [options]
@@ -53,7 +53,7 @@ function port(value: string | undefined, name: string, fallback: number): number
   return n;
 }
 
-const say = (line: string) => console.error(line);
+const print = (line: string) => console.error(line);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -108,8 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const parentEnv = process.env;
 
   if (command === 'stop') {
-    await stopRehearsal({ stateDir, parentEnv, progress: say });
-    say('[rehearse] stopped');
+    await stopRehearsal({ stateDir, parentEnv, progress: print });
+    print('[rehearse] stopped');
     return 0;
   }
   if (command === 'logs') {
@@ -117,7 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (lines !== undefined && !(Number.isInteger(lines) && lines > 0)) throw new UsageError(`--lines must be a positive whole number, got "${values.lines}"`);
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
-    return showLogs({ stateDir, serviceName: SERVICE_NAME, logDir: LOG_DIR, lines, signal: stop.signal, out: (line) => console.log(line), err: say });
+    return showLogs({ stateDir, serviceName: SERVICE_NAME, logDir: LOG_DIR, lines, signal: stop.signal, out: (line) => console.log(line), err: print });
   }
   if (command === 'status') {
     const state = readState(stateDir);
@@ -127,26 +127,26 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const started = Date.now();
-  const workDir = path.join(stateDir, 'build');
+  const workDir = path.join(stateDir, 'codebuild');
   let bundleDir = values.bundle ? path.resolve(values.bundle) : path.join(workDir, 'artifact');
 
   if (command === 'all' || command === 'build') {
-    say('[rehearse] build: running buildspec.yml as CodeBuild would, in a clean copy of the working tree');
-    if (!values['strict-audit']) say('[rehearse] local override: AUDIT_IF_UNREACHABLE=warn (CodeBuild fails when the registry cannot be audited; --strict-audit does too)');
+    print('[rehearse] build: running buildspec.yml as CodeBuild would, in a clean copy of the working tree');
+    if (!values['strict-audit']) print('[rehearse] local override: AUDIT_IF_UNREACHABLE=warn (CodeBuild fails when the registry cannot be audited; --strict-audit does too)');
     const build = await runBuildspec({
       sourceRoot: root,
       workDir,
       cacheDir: path.join(stateDir, 'cache'),
       parentEnv,
       envOverrides: values['strict-audit'] ? {} : { AUDIT_IF_UNREACHABLE: 'warn' },
-      progress: say,
+      progress: print,
       verbose: values.verbose,
     });
     if (!build.succeeded || !build.artifactDir) {
-      say(`[rehearse] build FAILED: see ${build.logFile}`);
+      print(`[rehearse] build FAILED: see ${build.logFile}`);
       return 1;
     }
-    say(`[rehearse] build succeeded in ${seconds(Date.now() - started)}: artifact ${path.relative(root, build.artifactDir)}`);
+    print(`[rehearse] build succeeded in ${seconds(Date.now() - started)}: artifact ${path.relative(root, build.artifactDir)}`);
     bundleDir = build.artifactDir;
     if (command === 'build') return 0;
   }
@@ -160,26 +160,26 @@ async function main(argv: readonly string[]): Promise<number> {
     ['VALIDATE_ATTEMPTS', 'VALIDATE_INTERVAL_SECONDS'].flatMap((key) => (parentEnv[key] ? [[key, parentEnv[key]]] : [])),
   ) as Record<string, string>;
   const result = await deployBlueGreen({
-    stateDir, bundleDir, proxyPort, slotPorts, parentEnv, progress: say, workersPerSlot: workers, hookEnv,
+    stateDir, bundleDir, proxyPort, slotPorts, parentEnv, progress: print, workersPerSlot: workers, hookEnv,
     terminationWaitMs: Math.round(terminationWait * 1000), alarm5xxThreshold: alarm5xx,
   });
   if (!result.succeeded) {
     const failure = result.lifecycle.failure;
     if (result.rollback) {
-      say(
+      print(
         result.rollback.cause === 'ALARM_ACTIVE'
           ? `[rehearse] deployment ${result.deploymentId} Stopped (ALARM_ACTIVE): ${result.rollback.detail}`
           : `[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'AcceptanceCheck'} on slot ${result.slot}: ${result.rollback.detail}`,
       );
-      say(`[rehearse] rolled back: traffic on slot ${result.serving?.slot ?? '?'}, commit ${result.serving?.commit ?? '?'}: ${result.url}; slot ${result.slot} stopped`);
+      print(`[rehearse] rolled back: traffic on slot ${result.serving?.slot ?? '?'}, commit ${result.serving?.commit ?? '?'}: ${result.url}; slot ${result.slot} stopped`);
       return 1;
     }
-    say(`[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'an unknown step'} on slot ${result.slot}`);
-    say(result.serving ? `[rehearse] traffic stays on slot ${result.serving.slot}, commit ${result.serving.commit}: ${result.url}` : '[rehearse] nothing is serving');
-    say(`[rehearse] hook output: ${path.join(stateDir, 'slots', result.slot, 'opt', 'codedeploy-agent', 'deployment-root')}/**/logs/scripts.log`);
+    print(`[rehearse] deployment ${result.deploymentId} FAILED at ${failure?.event ?? 'an unknown step'} on slot ${result.slot}`);
+    print(result.serving ? `[rehearse] traffic stays on slot ${result.serving.slot}, commit ${result.serving.commit}: ${result.url}` : '[rehearse] nothing is serving');
+    print(`[rehearse] hook output: ${path.join(stateDir, 'slots', result.slot, 'opt', 'codedeploy-agent', 'deployment-root')}/**/logs/scripts.log`);
     return 1;
   }
-  say(`[rehearse] deployment ${result.deploymentId} succeeded in ${seconds(Date.now() - deployStarted)} (total ${seconds(Date.now() - started)})`);
+  print(`[rehearse] deployment ${result.deploymentId} succeeded in ${seconds(Date.now() - deployStarted)} (total ${seconds(Date.now() - started)})`);
   console.log(`Serving ${result.url} from slot ${result.slot}, commit ${result.commit}`);
   console.log(`  curl ${result.url}/health`);
   console.log('  stop it: npm run rehearse -- --stop');

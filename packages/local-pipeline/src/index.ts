@@ -1,5 +1,5 @@
-export * from './build';
-export { deployBlueGreen, readState, stopRehearsal, SLOTS, type BlueGreenOptions, type BlueGreenResult, type Slot } from './deploy/blue-green';
-export { parseAppSpec, readAppSpec, AppSpecError, type AppSpec } from './deploy/appspec';
-export { runLifecycle, type LifecycleResult, type LocalInstance } from './deploy/lifecycle';
-export { createProxy } from './deploy/proxy';
+export * from './codebuild';
+export { deployBlueGreen, readState, stopRehearsal, SLOTS, type BlueGreenOptions, type BlueGreenResult, type Slot } from './codedeploy/blue-green';
+export { parseAppSpec, readAppSpec, AppSpecError, type AppSpec } from './codedeploy/appspec';
+export { runLifecycle, type LifecycleResult, type LocalInstance } from './codedeploy/agent';
+export { createProxy } from './codedeploy/proxy';

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { readState, type Slot } from './deploy/blue-green';
+import { readState, type Slot } from './codedeploy/blue-green';
 
 /** The files an instance writes that the CloudWatch agent ships on AWS, by what they hold (paths on the instance). */
 const INSTANCE_FILES = (serviceName: string, logDir: string) =>

@@ -8,9 +8,9 @@ import { BUNDLE_DIR } from '@conveyor/bundle';
 import { INSTALL_ROOT } from '@conveyor/config';
 import { JUNIT_DIR } from '@conveyor/jest-config';
 
-import { parseBuildspec } from '../build';
-import { MAX_EVENT_TIMEOUT_SECONDS, readAppSpec } from '../deploy/appspec';
-import { REPO_ROOT, makeBundle, tempDir } from '../deploy/__tests__/fixtures';
+import { parseBuildspec } from '../codebuild';
+import { MAX_EVENT_TIMEOUT_SECONDS, readAppSpec } from '../codedeploy/appspec';
+import { REPO_ROOT, makeBundle, tempDir } from '../codedeploy/__tests__/fixtures';
 
 const appspec = readAppSpec(path.join(REPO_ROOT, 'appspec.yml'));
 const buildspec = parseBuildspec(readFileSync(path.join(REPO_ROOT, 'buildspec.yml'), 'utf8'));

@@ -9,24 +9,20 @@
 // full disk, the deployment must succeed: pm2 did start the service, and the
 // hooks judge by that. Mounting needs root: without it the drill is skipped
 // and says why.
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBundle, mountTmpfs, tempDir, tmpfsMountable, unmount } from '../../deploy/__tests__/fixtures';
+import { health, makeBundle, mountTmpfs, tmpfsMountable, unmount } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
-
-const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+import { rehearsalServingVersion1, type DrillRehearsal } from './rehearsal';
 
 const mountable = tmpfsMountable();
 if (!mountable.ok) console.log(`disk-full drill skipped: ${mountable.reason}`);
 // A describe, not an it, alias: lint (jest/no-standalone-expect) recognises plain `it` inside it.
 const describeIfMountable = mountable.ok ? describe : describe.skip;
 
-let work: string;
-let stateDir: string;
-let bundles: { first: string; second: string };
-let ports: { proxy: number; blue: number; green: number };
+let rehearsal: DrillRehearsal;
+let secondBundle: string;
 /** Slot green's install root (/opt/conveyor-api on that local instance) and pm2's home there. */
 let greenInstallRoot: string;
 let greenPm2Home: string;
@@ -39,7 +35,7 @@ function mount(dir: string, size: string, options: { readonly full?: boolean; re
 
 /** The scripts.log of the latest deployment to `slot` (the agent keeps one per deployment). */
 function latestScriptsLog(slot: string): string {
-  const root = path.join(stateDir, 'slots', slot, 'opt', 'codedeploy-agent', 'deployment-root');
+  const root = path.join(rehearsal.stateDir, 'slots', slot, 'opt', 'codedeploy-agent', 'deployment-root');
   const logs = readdirSync(root, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith(`${path.sep}scripts.log`))
     .map((file) => path.join(root, file));
@@ -51,64 +47,31 @@ function unmountAll(): void {
   while (mounted.length > 0) unmount(mounted.pop() as string);
 }
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The rehearsal CLI as a user runs it (deploy only: the bundles are prebuilt), bounded in time. */
-function cli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, ...args, '--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', '1'],
-      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** Deploys `bundle` while a keep-alive load runs through the load balancer; returns both. */
 async function deployUnderLoad(bundle: string, env: Readonly<Record<string, string>> = {}) {
-  const load = startLoad({ port: ports.proxy, connections: 4, maxDurationMs: 120_000 });
-  const run = await cli(['deploy', '--bundle', bundle], env);
+  const load = startLoad({ port: rehearsal.ports.proxy, connections: 4, maxDurationMs: 120_000 });
+  const run = await rehearsal.cli(['deploy', '--bundle', bundle], env);
   const outcomes = await load.stop();
   return { run, outcomes, failed: outcomes.filter((o) => o.result !== 'ok') };
 }
 
 beforeAll(async () => {
-  work = tempDir('drill-disk');
-  stateDir = path.join(work, 'state');
-  greenInstallRoot = path.join(stateDir, 'slots', 'green', 'opt', 'conveyor-api');
-  greenPm2Home = path.join(stateDir, 'slots', 'green', 'home', 'app', '.pm2');
-  ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
   if (!mountable.ok) return;
-  const [first, second] = await Promise.all([makeBundle(work, 'rev-1'), makeBundle(work, 'rev-2')]);
-  bundles = { first, second };
-  const run = await cli(['deploy', '--bundle', bundles.first]);
-  if (run.code !== 0) throw new Error(`the first deployment failed:\n${run.stderr}`);
+  rehearsal = await rehearsalServingVersion1('drill-disk', 1);
+  greenInstallRoot = path.join(rehearsal.stateDir, 'slots', 'green', 'opt', 'conveyor-api');
+  greenPm2Home = path.join(rehearsal.stateDir, 'slots', 'green', 'home', 'app', '.pm2');
+  secondBundle = await makeBundle(rehearsal.work, 'rev-2');
 });
 
 afterAll(async () => {
-  if (stateDir) await cli(['stop']);
-  unmountAll();
-  rmSync(work, { recursive: true, force: true });
+  await rehearsal?.stop(unmountAll);
 });
 
 describeIfMountable('full or read-only disks on the instance being deployed to', () => {
   it('when the install root is a disk too small for the bundle, then BeforeInstall refuses it, measuring that disk, and version 1 serves every request', async () => {
     mount(greenInstallRoot, '1m');
 
-    const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
+    const { run, outcomes, failed } = await deployUnderLoad(secondBundle);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('FAILED at BeforeInstall on slot green');
@@ -116,28 +79,28 @@ describeIfMountable('full or read-only disks on the instance being deployed to',
     expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
     expect(outcomes.length).toBeGreaterThan(0);
-    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
+    expect((await health(rehearsal.ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
   });
 
   it('when the install root is read-only, then the deployment fails at Install naming EROFS and version 1 serves every request', async () => {
     unmountAll();
     mount(greenInstallRoot, '256m', { readOnly: true });
 
-    const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
+    const { run, outcomes, failed } = await deployUnderLoad(secondBundle);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('FAILED at Install on slot green');
     expect(run.stderr).toMatch(/Install +Failed[^\n]*\n +Install could not copy the revision to \/opt\/conveyor-api \(appspec files destination\): EROFS: read-only file system, writing /);
     expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
-    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
+    expect((await health(rehearsal.ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
   });
 
   it('when pm2\'s home is a full disk, then ApplicationStart fails at once naming it (not at its event timeout) and version 1 serves every request', async () => {
     unmountAll();
     mount(greenPm2Home, '512k', { full: true });
 
-    const { run, outcomes, failed } = await deployUnderLoad(bundles.second);
+    const { run, outcomes, failed } = await deployUnderLoad(secondBundle);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('FAILED at ApplicationStart on slot green');
@@ -145,20 +108,20 @@ describeIfMountable('full or read-only disks on the instance being deployed to',
     expect(run.stderr).not.toContain('failed to complete in');
     expect(run.stderr).toContain('traffic stays on slot blue, commit rev-1');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
-    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
+    expect((await health(rehearsal.ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-1' });
   });
 
   it('when TMPDIR is a full disk, then the deployment still succeeds, says pm2\'s output was dropped, and version 2 serves', async () => {
     unmountAll();
-    const tmp = path.join(work, 'full-tmp');
+    const tmp = path.join(rehearsal.work, 'full-tmp');
     mount(tmp, '512k', { full: true });
 
-    const { run, outcomes, failed } = await deployUnderLoad(bundles.second, { TMPDIR: tmp });
+    const { run, outcomes, failed } = await deployUnderLoad(secondBundle, { TMPDIR: tmp });
 
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     expect(run.stderr).toContain('ValidateService  Succeeded');
     expect(readFileSync(latestScriptsLog('green'), 'utf8')).toContain('(TMPDIR) has no room: pm2 startOrReload\'s output is not shown');
     expect({ failed: failed.length, reasons: failureReasons(outcomes) }).toEqual({ failed: 0, reasons: {} });
-    expect((await health(ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-2' });
+    expect((await health(rehearsal.ports.proxy)).body).toMatchObject({ status: 'ok', commit: 'rev-2' });
   });
 });

@@ -5,12 +5,12 @@
 // answer 200 from the restarted worker and the survivor within bounded
 // retries, and the requests that failed meanwhile are counted and reported.
 import { execFile } from 'node:child_process';
-import { mkdirSync, cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, makeBundle, pm2Kill, runHook, tempDir } from '../../deploy/__tests__/fixtures';
+import { freePort, instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from '../../codedeploy/__tests__/fixtures';
 import { failureReasons, startLoad } from './load';
 
 const run = promisify(execFile);
@@ -101,18 +101,7 @@ beforeAll(async () => {
   work = tempDir('drill-sigkill');
   bundle = await makeBundle(work, 'rev-sigkill');
   port = await freePort();
-  const instanceEnv = path.join(work, 'etc', 'instance.env');
-  mkdirSync(path.dirname(instanceEnv), { recursive: true });
-  writeFileSync(instanceEnv, `APP_ENV=drill\nPORT=${port}\n`);
-  env = {
-    INSTALL_ROOT: path.join(work, 'opt', 'conveyor-api'),
-    LOG_DIR: path.join(work, 'log'),
-    PM2_HOME: path.join(work, 'pm2'),
-    INSTANCE_ENV_FILE: instanceEnv,
-    PM2_INSTANCES: '2',
-    VALIDATE_ATTEMPTS: '60',
-    VALIDATE_INTERVAL_SECONDS: '0.5',
-  };
+  env = instanceHookEnv(work, { appEnv: 'drill', port, workers: 2 });
   // The real deployment of one instance: hooks around CodeDeploy's copy.
   const hook = (name: string) => path.join(bundle, 'scripts', 'codedeploy', `${name}.sh`);
   for (const name of ['before-install', 'install', 'after-install', 'application-start', 'validate-service']) {

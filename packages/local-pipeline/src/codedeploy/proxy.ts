@@ -1,5 +1,7 @@
 import http from 'node:http';
 
+import { z } from 'zod';
+
 /** The path prefix the rehearsal uses to steer the proxy; everything else is forwarded. */
 export const CONTROL_PREFIX = '/__rehearsal/';
 
@@ -52,36 +54,32 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 /** Control bodies are one small JSON object: anything larger is refused, not buffered. */
 export const MAX_CONTROL_BODY_BYTES = 1024;
 
-/** A target from a control body, or undefined when it is not `{"slot": <name>, "port": <1-65535>}`. */
-export function parseTarget(body: string): ProxyTarget | undefined {
+const port = z.number().int().min(1).max(65_535);
+const targetSchema = z.object({ slot: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), port });
+const alarmSchema = z
+  .object({ port, threshold: z.number().int().min(1).max(100_000), fallback: targetSchema })
+  .refine((spec) => spec.fallback.port !== spec.port);
+
+/** A control body's JSON read with `schema`, or undefined when it is not JSON or does not fit. */
+function parseBody<T>(schema: z.ZodType<T>, body: string): T | undefined {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { slot, port } = value as Record<string, unknown>;
-  if (typeof slot !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(slot)) return undefined;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
-  return { slot, port };
+  const result = schema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/** A target from a control body, or undefined when it is not `{"slot": <name>, "port": <1-65535>}`. */
+export function parseTarget(body: string): ProxyTarget | undefined {
+  return parseBody(targetSchema, body);
 }
 
 /** An alarm from a control body, or undefined when it is not `{"port": <port>, "threshold": <1-100000>, "fallback": <target>}`. */
 export function parseAlarm(body: string): AlarmSpec | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { port, threshold, fallback } = value as Record<string, unknown>;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
-  if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1 || threshold > 100_000) return undefined;
-  const target = parseTarget(JSON.stringify(fallback ?? null));
-  if (!target || target.port === port) return undefined;
-  return { port, threshold, fallback: target };
+  return parseBody(alarmSchema, body);
 }
 
 /** Whether a Host header names this machine's loopback (with or without a port): the proxy steers only for local callers. */
@@ -138,6 +136,26 @@ export function createProxy(initial?: ProxyTarget): http.Server {
     res.end(JSON.stringify(body));
   };
 
+  /** The PUT control requests: each applies a well-formed body and answers the new state, or answers undefined. */
+  const puts: Readonly<Record<string, { readonly expected: string; readonly apply: (body: string) => object | undefined }>> = {
+    [`${CONTROL_PREFIX}target`]: {
+      expected: '{"slot": string, "port": whole number 1-65535}',
+      apply: (body) => {
+        const next = parseTarget(body);
+        if (next) target = next;
+        return next && { target };
+      },
+    },
+    [`${CONTROL_PREFIX}alarm`]: {
+      expected: '{"port": whole number 1-65535, "threshold": whole number 1-100000, "fallback": {"slot": string, "port": another port}}',
+      apply: (body) => {
+        const spec = parseAlarm(body);
+        if (spec) alarm = { ...spec, state: 'OK', requests: 0, serverErrors: 0 };
+        return spec && { alarm };
+      },
+    },
+  };
+
   /** The rehearsal's steering requests: loopback callers only, bounded bodies, a 4xx for anything malformed. */
   const control = (req: http.IncomingMessage, res: http.ServerResponse, url: string) => {
     if (!isLoopbackHost(req.headers.host)) {
@@ -155,8 +173,8 @@ export function createProxy(initial?: ProxyTarget): http.Server {
       req.resume();
       return;
     }
-    const isTarget = url === `${CONTROL_PREFIX}target`;
-    if (req.method !== 'PUT' || (!isTarget && url !== `${CONTROL_PREFIX}alarm`)) {
+    const put = req.method === 'PUT' ? puts[url] : undefined;
+    if (!put) {
       json(res, 404, { error: 'unknown control request' });
       req.resume();
       return;
@@ -177,24 +195,8 @@ export function createProxy(initial?: ProxyTarget): http.Server {
     });
     req.on('end', () => {
       if (refused) return;
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (!isTarget) {
-        const spec = parseAlarm(body);
-        if (!spec) {
-          json(res, 400, { error: 'expected {"port": whole number 1-65535, "threshold": whole number 1-100000, "fallback": {"slot": string, "port": another port}}' });
-          return;
-        }
-        alarm = { ...spec, state: 'OK', requests: 0, serverErrors: 0 };
-        json(res, 200, { alarm });
-        return;
-      }
-      const next = parseTarget(body);
-      if (!next) {
-        json(res, 400, { error: 'expected {"slot": string, "port": whole number 1-65535}' });
-        return;
-      }
-      target = next;
-      json(res, 200, { target });
+      const answer = put.apply(Buffer.concat(chunks).toString('utf8'));
+      json(res, answer === undefined ? 400 : 200, answer ?? { error: `expected ${put.expected}` });
     });
     req.on('error', () => res.destroy());
   };

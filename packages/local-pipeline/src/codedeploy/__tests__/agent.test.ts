@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { runLifecycle } from '../lifecycle';
+import { runLifecycle } from '../agent';
 import { tempDir } from './fixtures';
 
 let work: string;

@@ -92,6 +92,77 @@ export function freePort(): Promise<number> {
   );
 }
 
+/**
+ * The settings the hook scripts run with on a local stand-in for one instance
+ * under `work` (install root, log dir, pm2 home), with its instance env file
+ * written (`APP_ENV`, `PORT`), `workers` pm2 workers and a patient
+ * ValidateService. `extra` adds settings or overrides these.
+ */
+export function instanceHookEnv(
+  work: string,
+  options: { readonly appEnv: string; readonly port: number; readonly workers: number; readonly extra?: Readonly<Record<string, string>> },
+): Record<string, string> {
+  const instanceEnv = path.join(work, 'etc', 'instance.env');
+  mkdirSync(path.dirname(instanceEnv), { recursive: true });
+  writeFileSync(instanceEnv, `APP_ENV=${options.appEnv}\nPORT=${options.port}\n`);
+  return {
+    INSTALL_ROOT: path.join(work, 'opt', 'conveyor-api'),
+    LOG_DIR: path.join(work, 'log'),
+    PM2_HOME: path.join(work, 'pm2'),
+    INSTANCE_ENV_FILE: instanceEnv,
+    PM2_INSTANCES: String(options.workers),
+    VALIDATE_ATTEMPTS: '60',
+    VALIDATE_INTERVAL_SECONDS: '0.5',
+    ...options.extra,
+  };
+}
+
+/** The load balancer's port and each slot's. */
+export interface RehearsalPorts {
+  readonly proxy: number;
+  readonly blue: number;
+  readonly green: number;
+}
+
+export async function freeRehearsalPorts(): Promise<RehearsalPorts> {
+  return { proxy: await freePort(), blue: await freePort(), green: await freePort() };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const CLI = path.join(REPO_ROOT, 'packages', 'local-pipeline', 'dist', 'cli.js');
+/** A hung CLI run fails its test (whose timeout this matches) rather than the whole suite. */
+const CLI_TIMEOUT_MS = 180_000;
+
+/**
+ * The rehearsal CLI as a user runs it (deploy only: the bundles are prebuilt)
+ * on one state folder and set of ports, with `workers` pm2 workers per slot.
+ */
+export function rehearsalCli(stateDir: string, ports: RehearsalPorts, workers: number) {
+  const fixed = ['--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', String(workers)];
+  return (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args, ...fixed], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? stateDir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+}
+
 export interface Ran {
   readonly code: number | null;
   readonly output: string;

@@ -3,6 +3,7 @@
 // shows a concise view: Turborepo tasks as they start, a heartbeat while
 // nothing else is said, and each task's time once Turborepo's run summary
 // (`--summarize`) names it.
+import { stripVTControlCharacters } from 'node:util';
 
 /** What one line of Turborepo's stream output (`<package>:<task>: ...`) says about a task. */
 export type TurboEvent =
@@ -16,8 +17,6 @@ export type TurboEvent =
 // itself hold colons (`test:e2e`): the prefix ends at the first ": ".
 const TASK_PREFIX = /^(@?[\w.-]+(?:\/[\w.-]+)?):([\w.-]+(?::[\w.-]+)*?):(?: (.*))?$/;
 const SUMMARY_LINE = /^\s*Summary:\s+(\S.*\.json)\s*$/;
-// eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
 
 /**
  * Reads one line of Turborepo output (stream log order, the default). A task
@@ -26,7 +25,7 @@ const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
  * finished with error`; `Summary: <file>` names the run summary.
  */
 export function turboEvent(rawLine: string): TurboEvent | undefined {
-  const line = rawLine.replace(ANSI, '').replace(/\r$/, '');
+  const line = stripVTControlCharacters(rawLine).replace(/\r$/, '');
   const summary = SUMMARY_LINE.exec(line);
   if (summary?.[1] !== undefined) return { kind: 'summary', file: summary[1].trim() };
   const match = TASK_PREFIX.exec(line);
@@ -150,7 +149,7 @@ export class CommandWatch {
   }
 
   private line(raw: string): void {
-    const visible = raw.replace(ANSI, '').split('\r').filter((part) => part.trim() !== '').at(-1)?.trim() ?? '';
+    const visible = stripVTControlCharacters(raw).split('\r').filter((part) => part.trim() !== '').at(-1)?.trim() ?? '';
     if (visible !== '') this.lastLine = visible;
     const event = turboEvent(raw);
     if (event === undefined) return;

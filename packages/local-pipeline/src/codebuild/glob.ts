@@ -2,15 +2,18 @@
 //
 // The reference documents these forms: a file (`my-file.jar`), a file in a
 // subdirectory (`dir/my-file.jar`), `dir/*` (files in dir), `dir/**/*` (files in
-// dir, recursively) and `'**/*'` (every file). `*` and `?` match within one path
-// segment and `**` matches any number of segments, which covers all of them.
+// dir, recursively) and `'**/*'` (every file).
 // https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.artifacts.files
 //
-// Node 20 has no fs.glob, and no glob library is a declared dependency of this
-// workspace, so this is a small, tested matcher. Hidden files match `*` like any
-// other: `**/*` in a CodeBuild artifact includes dotfiles.
+// Matching is picomatch's (`*`, `?`, `**`, `[abc]`, `{a,b}`), with `dot` so that
+// hidden files match `*` like any other: `**/*` in a CodeBuild artifact
+// includes dotfiles. The walk stays here: it reports links as links and never
+// follows a link to a directory, and only reads the tree below a pattern's
+// literal prefix.
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+import picomatch from 'picomatch';
 
 /** One entry found under a directory. Paths are relative and use `/`. */
 export interface FoundFile {
@@ -24,44 +27,22 @@ export function segments(p: string): string[] {
   return p.split('/').filter((s) => s !== '' && s !== '.');
 }
 
-/** True when the segment contains a glob character. */
-export function hasGlob(segment: string): boolean {
-  return /[*?]/.test(segment);
+/** True when the pattern (or one segment of it) contains a glob character. */
+export function hasGlob(pattern: string): boolean {
+  return picomatch.scan(pattern).isGlob;
 }
+
+const matchers = new Map<string, (file: string) => boolean>();
 
 /** Whether a relative path (with `/`) matches a pattern. */
 export function matchesGlob(pattern: string, relativePath: string): boolean {
-  return matchSegments(segments(pattern), segments(relativePath), 0, 0);
-}
-
-function matchSegments(pattern: readonly string[], parts: readonly string[], pi: number, si: number): boolean {
-  while (pi < pattern.length) {
-    const seg = pattern[pi] as string;
-    if (seg === '**') {
-      // `**` takes zero or more whole segments; try every split.
-      for (let k = si; k <= parts.length; k++) {
-        if (matchSegments(pattern, parts, pi + 1, k)) return true;
-      }
-      return false;
-    }
-    const part = parts[si];
-    if (part === undefined || !segmentRegExp(seg).test(part)) return false;
-    pi++;
-    si++;
+  const normal = segments(pattern).join('/');
+  let matcher = matchers.get(normal);
+  if (matcher === undefined) {
+    matcher = picomatch(normal, { dot: true });
+    matchers.set(normal, matcher);
   }
-  return si === parts.length;
-}
-
-const segmentCache = new Map<string, RegExp>();
-
-function segmentRegExp(seg: string): RegExp {
-  let re = segmentCache.get(seg);
-  if (re === undefined) {
-    const body = seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-    re = new RegExp(`^${body}$`);
-    segmentCache.set(seg, re);
-  }
-  return re;
+  return matcher(segments(relativePath).join('/'));
 }
 
 /**
@@ -72,10 +53,9 @@ function segmentRegExp(seg: string): RegExp {
 export function findFiles(root: string, patterns: readonly string[]): FoundFile[] {
   const found = new Map<string, FoundFile>();
   for (const pattern of patterns) {
-    const segs = segments(pattern);
-    const firstGlob = segs.findIndex(hasGlob);
-    const prefix = firstGlob === -1 ? segs : segs.slice(0, firstGlob);
-    for (const file of walk(root, prefix.join('/'))) {
+    const normal = segments(pattern).join('/');
+    const prefix = hasGlob(normal) ? picomatch.scan(normal).base : normal;
+    for (const file of walk(root, prefix)) {
       if (!found.has(file.path) && matchesGlob(pattern, file.path)) found.set(file.path, file);
     }
   }
@@ -96,7 +76,7 @@ export function findDirectories(root: string, pattern: string): string[] {
       }
       for (const entry of safeReaddir(path.join(root, dir))) {
         const candidate = dir === '' ? entry : `${dir}/${entry}`;
-        if (segmentRegExp(seg).test(entry) && isDirectory(path.join(root, candidate))) next.push(candidate);
+        if (matchesGlob(seg, entry) && isDirectory(path.join(root, candidate))) next.push(candidate);
       }
     }
     current = next;
@@ -124,7 +104,8 @@ function* walk(root: string, start: string): Generator<FoundFile> {
   }
 }
 
-function isDirectory(p: string): boolean {
+/** Whether `p` is a directory (or a link to one); false when it does not exist or cannot be read. */
+export function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, health, makeBrokenBundle, makeBundle, mountTmpfs, pm2Kill, runHook, tempDir, tmpfsMountable, unmount } from './fixtures';
+import { freePort, health, instanceHookEnv, makeBrokenBundle, makeBundle, mountTmpfs, pm2Kill, runHook, tempDir, tmpfsMountable, unmount } from './fixtures';
 
 let work: string;
 let bundle: string;
@@ -51,20 +51,8 @@ beforeAll(async () => {
   work = tempDir('hardening');
   bundle = await makeBundle(work, 'rev-h1');
   broken = makeBrokenBundle(bundle, work, 'rev-h2');
-  instanceEnv = path.join(work, 'etc', 'instance.env');
-  mkdirSync(path.dirname(instanceEnv), { recursive: true });
-  const port = await freePort();
-  writeFileSync(instanceEnv, `APP_ENV=test\nPORT=${port}\n`);
-  env = {
-    INSTALL_ROOT: path.join(work, 'opt', 'conveyor-api'),
-    LOG_DIR: path.join(work, 'log'),
-    PM2_HOME: path.join(work, 'pm2'),
-    INSTANCE_ENV_FILE: instanceEnv,
-    PM2_INSTANCES: '1',
-    CRASH_WATCH_SECONDS: '3',
-    VALIDATE_ATTEMPTS: '60',
-    VALIDATE_INTERVAL_SECONDS: '0.5',
-  };
+  env = instanceHookEnv(work, { appEnv: 'test', port: await freePort(), workers: 1, extra: { CRASH_WATCH_SECONDS: '3' } });
+  instanceEnv = env.INSTANCE_ENV_FILE as string;
   marker = path.join(work, 'ran-planted-code');
   planted = path.join(env.LOG_DIR as string, 'planted.js');
   mkdirSync(env.LOG_DIR as string, { recursive: true });

@@ -44,7 +44,7 @@ export function createRepo(files: Readonly<Record<string, FixtureFile>>): Fixtur
   git(root, ['init', '--quiet', '--initial-branch=main']);
   git(root, ['add', '--all']);
   commit(root, 'fixture');
-  const workDir = path.join(tmp, 'rehearsal', 'build');
+  const workDir = path.join(tmp, 'rehearsal', 'codebuild');
   return { root, workDir, srcDir: path.join(workDir, 'src') };
 }
 

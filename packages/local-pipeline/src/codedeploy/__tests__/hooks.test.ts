@@ -1,7 +1,7 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, health, makeBundle, pm2Kill, runHook, tempDir } from './fixtures';
+import { freePort, health, instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from './fixtures';
 
 // One instance, deployed to in sequence: the tests below share it, in order.
 let work: string;
@@ -24,18 +24,7 @@ beforeAll(async () => {
   work = tempDir('hooks');
   [bundle1, bundle2] = await Promise.all([makeBundle(work, 'rev-1'), makeBundle(work, 'rev-2')]);
   port = await freePort();
-  const instanceEnv = path.join(work, 'etc', 'instance.env');
-  mkdirSync(path.dirname(instanceEnv), { recursive: true });
-  writeFileSync(instanceEnv, `APP_ENV=test\nPORT=${port}\n`);
-  env = {
-    INSTALL_ROOT: path.join(work, 'opt', 'conveyor-api'),
-    LOG_DIR: path.join(work, 'log'),
-    PM2_HOME: path.join(work, 'pm2'),
-    INSTANCE_ENV_FILE: instanceEnv,
-    PM2_INSTANCES: '1',
-    VALIDATE_ATTEMPTS: '60',
-    VALIDATE_INTERVAL_SECONDS: '0.5',
-  };
+  env = instanceHookEnv(work, { appEnv: 'test', port, workers: 1 });
 });
 
 afterAll(() => {

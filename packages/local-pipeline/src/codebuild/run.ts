@@ -31,7 +31,7 @@ import { commitCopy, copyWorkingTree, readSourceVersion, sourceLabel, type Sourc
 export interface BuildOptions {
   /** Repo root whose working tree is copied (committed + uncommitted files, not the git-ignored ones). */
   readonly sourceRoot: string;
-  /** Work dir for this build (the rehearsal uses <repo>/.rehearsal/build). Wiped and recreated per build, except the cache dir. */
+  /** Work dir for this build (the rehearsal uses <repo>/.rehearsal/codebuild). Wiped and recreated per build, except the cache dir. */
   readonly workDir: string;
   /** Path of the buildspec relative to sourceRoot. @default 'buildspec.yml' */
   readonly buildspecPath?: string;
@@ -43,8 +43,8 @@ export interface BuildOptions {
   readonly parentEnv: Readonly<Record<string, string | undefined>>;
   /**
    * Extra variables layered over the buildspec's env.variables, like values
-   * given to start-build. A name listed under env.parameter-store or
-   * env.secrets-manager is satisfied by an override. Names are logged, values never.
+   * given to start-build. A name listed under env.parameter-store is
+   * satisfied by an override. Names are logged, values never.
    */
   readonly envOverrides?: Readonly<Record<string, string>>;
   /** The emulated S3 cache; outlives builds. @default <workDir>/../cache */
@@ -113,7 +113,7 @@ const STATUS_REFRESH_MS = 1_000;
  * A failing command does not throw: it fails its phase and the result says so.
  *
  * @throws BuildspecError when the buildspec is invalid or needs what only AWS
- *   has (Parameter Store, Secrets Manager, a cache outside the source dir).
+ *   has (Parameter Store, a cache outside the source dir).
  * @throws Error when the source cannot be read (no git, no commit yet).
  */
 export async function runBuildspec(options: BuildOptions): Promise<BuildResult> {
@@ -151,7 +151,7 @@ class Build {
   /** The command running now, as the progress view sees it. */
   private watch: CommandWatch | undefined;
   private statusShown = '';
-  private lastSaidAt = Date.now();
+  private lastPrintedAt = Date.now();
   /** `cache.key` as evaluated before install; the save uses the same key. */
   private cacheKey: string | undefined;
 
@@ -195,7 +195,7 @@ class Build {
 
     const succeeded = phases.every((p) => p.status !== 'FAILED');
     const outcome = succeeded ? 'SUCCEEDED' : 'FAILED';
-    this.say(`${outcome} in ${seconds(Date.now() - this.startTimeMs)} (build #${this.ctx.buildNumber}, log: ${this.ctx.log.file})`);
+    this.print(`${outcome} in ${seconds(Date.now() - this.startTimeMs)} (build #${this.ctx.buildNumber}, log: ${this.ctx.log.file})`);
     this.ctx.log.line(`Build ${outcome}`);
     return {
       succeeded,
@@ -214,14 +214,14 @@ class Build {
   private downloadSource(): Buildspec {
     const { source, sourceRoot } = this.ctx;
     const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
-    this.say(`build #${this.ctx.buildNumber} (${this.buildId}) of ${buildspecPath}`);
+    this.print(`build #${this.ctx.buildNumber} (${this.buildId}) of ${buildspecPath}`);
     const copy = copyWorkingTree(sourceRoot, this.srcDir, [this.ctx.workDir, this.ctx.cacheDir]);
     commitCopy(this.srcDir, source);
-    this.say(
+    this.print(
       `source: ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
         `${plural(copy.copied, 'file')} copied to ${this.srcDir}`,
     );
-    for (const skipped of copy.skipped) this.say(`note: ${skipped} is not a file (a git submodule?) and was not copied`);
+    for (const skipped of copy.skipped) this.print(`note: ${skipped} is not a file (a git submodule?) and was not copied`);
     this.ctx.log.line(`Source: ${sourceRoot} at ${source.commit}${source.dirty ? ' (dirty)' : ''}, ${plural(copy.copied, 'file')}`);
 
     const file = path.join(this.srcDir, buildspecPath);
@@ -235,15 +235,15 @@ class Build {
     const problems = localLimitations(spec, text, this.ctx.envOverrides ?? {}, this.srcDir);
     if (problems.length > 0) throw new BuildspecError(buildspecPath, problems);
 
-    for (const { key, reason } of spec.notEmulated) this.say(`note: ${key} is not emulated locally: ${reason}`);
-    if (spec.env.shell === '/bin/sh') this.say('note: env.shell /bin/sh: the rehearsal runs every command in bash');
+    for (const { key, reason } of spec.notEmulated) this.print(`note: ${key} is not emulated locally: ${reason}`);
+    if (spec.env.shell === '/bin/sh') this.print('note: env.shell /bin/sh: the rehearsal runs every command in bash');
     return spec;
   }
 
   private startShell(spec: Buildspec): BuildShell {
     const overrides = this.ctx.envOverrides ?? {};
     const names = Object.keys(overrides);
-    if (names.length > 0) this.say(`local overrides: ${names.sort().join(', ')} (values not shown)`);
+    if (names.length > 0) this.print(`local overrides: ${names.sort().join(', ')} (values not shown)`);
 
     const { env, reservedIgnored } = buildEnv({
       parentEnv: this.ctx.parentEnv,
@@ -256,13 +256,13 @@ class Build {
         commit: sourceLabel(this.ctx.source),
         startTimeMs: this.startTimeMs,
       }),
-      // Parameter Store and Secrets Manager names only get here through an
+      // Parameter Store names only get here through an
       // override (localLimitations rejected the rest), which the next layer sets.
       buildspecVariables: spec.env.variables,
       overrides,
     });
     for (const name of reservedIgnored) {
-      this.say(`warning: ${name} is not set: the CODEBUILD_ prefix is reserved for CodeBuild's own variables`);
+      this.print(`warning: ${name} is not set: the CODEBUILD_ prefix is reserved for CodeBuild's own variables`);
     }
     const bash = findExecutable('bash', this.ctx.parentEnv['PATH']) ?? '/bin/bash';
     return new BuildShell({
@@ -296,14 +296,14 @@ class Build {
           : match.kind === 'fallback'
             ? `not found; fallback key ${match.fallbackKey} matched ${match.key}`
             : `not found${fallbackKeys.length > 0 ? ', nor any fallback key' : ''}`;
-      this.say(`cache: key ${this.cacheKey} ${how}`);
+      this.print(`cache: key ${this.cacheKey} ${how}`);
     }
     // An entry found through a fallback key is superseded by the entry this
     // build saves under its own key: moving it in, not copying, saves the
-    // copy of node_modules (see src/build/README.md).
+    // copy of node_modules (see src/codebuild/README.md).
     const move = match.kind === 'fallback' && cache.save;
     const restored = entry === undefined ? 0 : new CacheStore(this.ctx.cacheDir).restore(entry, this.srcDir, { move });
-    this.say(restored === 0 ? `cache: nothing to restore from ${this.ctx.cacheDir}` : `cache: restored ${plural(restored, 'file')}`);
+    this.print(restored === 0 ? `cache: nothing to restore from ${this.ctx.cacheDir}` : `cache: restored ${plural(restored, 'file')}`);
     this.ctx.log.line(`Restored ${restored} cached files from ${this.ctx.cacheDir}${entry === undefined ? '' : ` (key ${JSON.stringify(entry.key)})`}`);
   }
 
@@ -316,7 +316,7 @@ class Build {
     succeedingAtStart: boolean,
   ): Promise<PhaseResult> {
     const start = Date.now();
-    this.say(`${name} started`);
+    this.print(`${name} started`);
     this.ctx.log.line(`Entering phase ${name.toUpperCase()}`);
     if (phase !== undefined && name === 'install') this.checkRuntimeVersions(phase, shell);
 
@@ -342,7 +342,7 @@ class Build {
 
     const status: PhaseStatus = failure === undefined ? 'SUCCEEDED' : 'FAILED';
     const durationMs = Date.now() - start;
-    this.say(`${name} ... ${status} (${seconds(durationMs)})`);
+    this.print(`${name} ... ${status} (${seconds(durationMs)})`);
     this.ctx.log.line(`Phase complete: ${name.toUpperCase()} State: ${status}`);
     return failure === undefined
       ? { name, status, durationMs }
@@ -350,16 +350,16 @@ class Build {
   }
 
   private async runCommand(shell: BuildShell, command: string, succeeding: boolean): Promise<number> {
-    this.say(`  $ ${firstLine(command)}`);
+    this.print(`  $ ${firstLine(command)}`);
     this.ctx.log.line(`Running command ${command}`);
     const outcome = await this.watched(() => shell.run(command, { CODEBUILD_BUILD_SUCCEEDING: succeeding ? '1' : '0' }));
     this.flushVerbose();
     if (outcome.exitCode !== 0) {
       this.ctx.log.line(`Command did not exit successfully ${command} exit status ${outcome.exitCode}`);
-      this.say(`  command failed with exit code ${outcome.exitCode}: ${firstLine(command)}`);
+      this.print(`  command failed with exit code ${outcome.exitCode}: ${firstLine(command)}`);
       // With --verbose the output has just scrolled by; otherwise show its end here.
       if (this.ctx.verbose !== true) {
-        for (const line of outcome.tail) this.say(`  | ${line}`);
+        for (const line of outcome.tail) this.print(`  | ${line}`);
       }
     }
     return outcome.exitCode;
@@ -373,7 +373,7 @@ class Build {
     const local = this.ctx.nodeVersion ?? process.versions.node;
     for (const [runtime, requested] of Object.entries(phase.runtimeVersions)) {
       if (runtime !== 'nodejs') {
-        this.say(`note: runtime-versions ${runtime}: ${requested} is not checked locally`);
+        this.print(`note: runtime-versions ${runtime}: ${requested} is not checked locally`);
         continue;
       }
       // A runtime version may name a variable ("$NODE_MAJOR").
@@ -381,9 +381,9 @@ class Build {
       const wanted = /^(\d+)/.exec(value)?.[1];
       const have = /^v?(\d+)/.exec(local)?.[1];
       if (wanted === undefined) {
-        this.say(`note: runtime-versions nodejs: ${requested} cannot be compared with the local Node.js ${local}`);
+        this.print(`note: runtime-versions nodejs: ${requested} cannot be compared with the local Node.js ${local}`);
       } else if (wanted !== have) {
-        this.say(
+        this.print(
           `warning: runtime-versions nodejs: ${requested} asks for Node.js ${wanted}, this machine runs ${local}; ` +
             'the build continues with the local one',
         );
@@ -404,7 +404,7 @@ class Build {
    */
   private uploadArtifacts(spec: Buildspec): { result: PhaseResult; artifactDir: string | undefined; reports: Record<string, string[]> } {
     const start = Date.now();
-    this.say('upload_artifacts started');
+    this.print('upload_artifacts started');
     this.ctx.log.line('Entering phase UPLOAD_ARTIFACTS');
     let failure: string | undefined;
     let artifactDir: string | undefined;
@@ -412,14 +412,14 @@ class Build {
     if (spec.artifacts !== undefined) {
       const out = path.join(this.ctx.workDir, 'artifact');
       const collected = collectArtifacts(this.srcDir, spec.artifacts, out);
-      for (const warning of collected.warnings) this.say(`  warning: ${warning}`);
+      for (const warning of collected.warnings) this.print(`  warning: ${warning}`);
       if (collected.files.length === 0) {
         // CodeBuild fails the phase, and so the build, with this message.
         failure = 'no matching artifact paths found';
-        this.say(`  artifact: ${failure}`);
+        this.print(`  artifact: ${failure}`);
       } else {
         artifactDir = out;
-        this.say(`  artifact: ${plural(collected.files.length, 'file')} in ${out}`);
+        this.print(`  artifact: ${plural(collected.files.length, 'file')} in ${out}`);
       }
     }
 
@@ -428,22 +428,22 @@ class Build {
       const out = path.join(this.ctx.workDir, 'reports', safeDirName(group));
       const collected = collectReports(this.srcDir, groupSpec, out);
       if (collected.files.length === 0) {
-        this.say(`  warning: report group ${group}: no report files matched`);
+        this.print(`  warning: report group ${group}: no report files matched`);
         continue;
       }
       reports[group] = collected.files.map((f) => path.join(out, f));
-      this.say(`  report ${group} (${groupSpec.fileFormat}): ${plural(collected.files.length, 'file')}`);
+      this.print(`  report ${group} (${groupSpec.fileFormat}): ${plural(collected.files.length, 'file')}`);
     }
 
     if (spec.cache?.save === true) {
       const saved = new CacheStore(this.ctx.cacheDir).save(this.srcDir, spec.cache, this.cacheKey);
-      if (saved === undefined) this.say(`  cache: key ${this.cacheKey ?? ''} has an entry already, and a keyed entry is never updated: nothing saved`);
-      else this.say(`  cache: saved ${plural(saved, 'file')} to ${this.ctx.cacheDir}`);
+      if (saved === undefined) this.print(`  cache: key ${this.cacheKey ?? ''} has an entry already, and a keyed entry is never updated: nothing saved`);
+      else this.print(`  cache: saved ${plural(saved, 'file')} to ${this.ctx.cacheDir}`);
     }
 
     const status: PhaseStatus = failure === undefined ? 'SUCCEEDED' : 'FAILED';
     const durationMs = Date.now() - start;
-    this.say(`upload_artifacts ... ${status} (${seconds(durationMs)})`);
+    this.print(`upload_artifacts ... ${status} (${seconds(durationMs)})`);
     this.ctx.log.line(`Phase complete: UPLOAD_ARTIFACTS State: ${status}${failure === undefined ? '' : ` Message: ${failure}`}`);
     return { result: { name: 'upload_artifacts', status, durationMs }, artifactDir, reports };
   }
@@ -457,15 +457,15 @@ class Build {
   private async watched<T>(run: () => Promise<T>): Promise<T> {
     const started = Date.now();
     const watch = new CommandWatch((event) => {
-      if (event.kind === 'started') this.say(`  ▸ ${event.task}`);
-      else if (event.kind === 'failed') this.say(`  ✗ ${event.task} failed`);
+      if (event.kind === 'started') this.print(`  ▸ ${event.task}`);
+      else if (event.kind === 'failed') this.print(`  ✗ ${event.task} failed`);
     });
     this.watch = watch;
     const heartbeatMs = this.ctx.heartbeatMs ?? HEARTBEAT_MS;
     const timer = setInterval(
       () => {
         if (this.statusLine !== undefined) this.drawStatus(`  … ${watch.describe(Date.now() - started)} · ${watch.lastLine}`);
-        else if (Date.now() - this.lastSaidAt >= heartbeatMs) this.say(`  … ${watch.describe(Date.now() - started)}`);
+        else if (Date.now() - this.lastPrintedAt >= heartbeatMs) this.print(`  … ${watch.describe(Date.now() - started)}`);
       },
       this.statusLine === undefined ? Math.max(10, Math.min(heartbeatMs, 5_000)) : STATUS_REFRESH_MS,
     );
@@ -476,21 +476,21 @@ class Build {
       watch.end();
       this.watch = undefined;
       this.drawStatus('');
-      if (watch.summaryFile !== undefined) this.sayTimings(watch.summaryFile);
+      if (watch.summaryFile !== undefined) this.printTimings(watch.summaryFile);
     }
   }
 
   /** Each task's time from Turborepo's run summary, once the run is over. */
-  private sayTimings(file: string): void {
+  private printTimings(file: string): void {
     const abs = path.resolve(this.srcDir, file);
     let summary: unknown;
     try {
       summary = JSON.parse(readFileSync(abs, 'utf8'));
     } catch {
-      this.say(`  note: the Turborepo run summary ${file} could not be read; task times are in the build log`);
+      this.print(`  note: the Turborepo run summary ${file} could not be read; task times are in the build log`);
       return;
     }
-    for (const line of renderTimings(taskTimings(summary))) this.say(`  ${line}`);
+    for (const line of renderTimings(taskTimings(summary))) this.print(`  ${line}`);
   }
 
   /** Redraws the status line in place; '' removes it. */
@@ -505,15 +505,15 @@ class Build {
   // --- output --------------------------------------------------------------
 
   private skipped(name: BuildPhaseName): PhaseResult {
-    this.say(`${name} ... SKIPPED`);
+    this.print(`${name} ... SKIPPED`);
     return { name, status: 'SKIPPED', durationMs: 0 };
   }
 
-  private say(line: string): void {
+  private print(line: string): void {
     const status = this.statusShown;
     this.drawStatus('');
     this.progress(`[build] ${line}`);
-    this.lastSaidAt = Date.now();
+    this.lastPrintedAt = Date.now();
     if (status !== '') this.drawStatus(status);
   }
 
@@ -523,11 +523,11 @@ class Build {
     if (this.ctx.verbose !== true) return;
     const lines = (this.verboseBuffer + text).split('\n');
     this.verboseBuffer = lines.pop() ?? '';
-    for (const line of lines) this.say(`  | ${line}`);
+    for (const line of lines) this.print(`  | ${line}`);
   }
 
   private flushVerbose(): void {
-    if (this.verboseBuffer !== '') this.say(`  | ${this.verboseBuffer}`);
+    if (this.verboseBuffer !== '') this.print(`  | ${this.verboseBuffer}`);
     this.verboseBuffer = '';
   }
 }
@@ -574,7 +574,6 @@ function localLimitations(
     }
   };
   needsAws('parameter-store', 'AWS Systems Manager Parameter Store', Object.keys(spec.env.parameterStore));
-  needsAws('secrets-manager', 'AWS Secrets Manager', Object.keys(spec.env.secretsManager));
 
   spec.cache?.paths.forEach((p, i) => {
     if (staysInside(srcDir, p)) return;

@@ -94,7 +94,7 @@ export function copyWorkingTree(sourceRoot: string, destination: string, exclude
 /**
  * Makes the copy a git repository of its own, every copied file committed
  * once. Without it, tools that hash their inputs through git would find the
- * checkout around the copy (`.rehearsal/build/src` sits inside it) and see no
+ * checkout around the copy (`.rehearsal/codebuild/src` sits inside it) and see no
  * files at all, since the checkout ignores `.rehearsal/`: Turborepo then gives
  * every task the same hash whatever the source says, and a second build
  * replays the first one's outputs from the cache. CodeBuild's source dir is

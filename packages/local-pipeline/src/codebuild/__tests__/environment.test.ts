@@ -155,21 +155,20 @@ describe('secrets that need AWS', () => {
 env:
   parameter-store:
     DB_PASSWORD: /example/db/password
-  secrets-manager:
-    API_TOKEN: prod/api:token
+    API_TOKEN: /example/api/token
 phases:
   build:
     commands:
       - env > env.txt
 `;
 
-  it('when the buildspec reads Parameter Store and Secrets Manager, then the build is refused naming each key before anything runs', async () => {
+  it('when the buildspec reads Parameter Store, then the build is refused naming each key before anything runs', async () => {
     const repo = createRepo({ 'buildspec.yml': WITH_SECRETS });
 
     const error = await captureError(build(repo));
 
     expect(error).toBeInstanceOf(BuildspecError);
-    expect((error as BuildspecError).problems.map((p) => p.key)).toEqual(['env.parameter-store.DB_PASSWORD', 'env.secrets-manager.API_TOKEN']);
+    expect((error as BuildspecError).problems.map((p) => p.key)).toEqual(['env.parameter-store.DB_PASSWORD', 'env.parameter-store.API_TOKEN']);
     expect(error.message).toMatch(/Parameter Store, which needs an AWS account; the local rehearsal does not support it/);
     expect(error.message).toMatch(/Pass a local value for DB_PASSWORD as an override/);
     expect(existsSync(path.join(repo.srcDir, 'env.txt'))).toBe(false);

@@ -80,32 +80,6 @@ cache:
     });
     expect(spec.cache).toEqual({ paths: ['.npm-cache/**/*'], key: undefined, fallbackKeys: [], restore: true, save: false });
   });
-
-  it('when keys have no local effect, then they are accepted and listed as not emulated', () => {
-    const spec = parseBuildspec(`version: 0.2
-run-as: builder
-env:
-  exported-variables: [VERSION]
-phases:
-  build:
-    run-as: builder
-    commands: [make]
-artifacts:
-  files: [out.zip]
-  name: my-artifact
-  secondary-artifacts:
-    extra:
-      files: [x]
-`);
-
-    expect(spec.notEmulated.map((n) => n.key)).toEqual([
-      'run-as',
-      'env.exported-variables',
-      'phases.build.run-as',
-      'artifacts.name',
-      'artifacts.secondary-artifacts',
-    ]);
-  });
 });
 
 describe('parseBuildspec rejects bad buildspecs, naming the key', () => {
@@ -166,6 +140,48 @@ reports:
       'artifacts.discard-paths',
       'reports.junit.file-format',
     ]);
+  });
+
+  it('when keys the rehearsal cannot emulate are present, then each is refused as not supported, naming its key and line', () => {
+    const problems = problemsOf(`version: 0.2
+run-as: builder
+proxy:
+  upload-artifacts: yes
+batch:
+  fast-fail: true
+env:
+  secrets-manager:
+    API_TOKEN: prod/api:token
+  exported-variables: [VERSION]
+phases:
+  build:
+    run-as: builder
+    commands: [make]
+reports:
+  coverage:
+    files: [coverage.xml]
+    file-format: JACOCOXML
+artifacts:
+  files: [out.zip]
+  name: my-artifact
+  secondary-artifacts:
+    extra:
+      files: [x]
+`);
+
+    expect(problems.map((p) => [p.key, p.line])).toEqual([
+      ['run-as', 2],
+      ['proxy', 3],
+      ['batch', 5],
+      ['env.secrets-manager', 8],
+      ['env.exported-variables', 10],
+      ['phases.build.run-as', 13],
+      ['artifacts.name', 21],
+      ['artifacts.secondary-artifacts', 22],
+      ['reports.coverage.file-format', 18],
+    ]);
+    for (const p of problems) expect(p.problem).toMatch(/not supported by the rehearsal/);
+    expect(JSON.stringify(problems)).not.toContain('prod/api');
   });
 
   it('when an env variable is a list, then the error names it without quoting any value', () => {

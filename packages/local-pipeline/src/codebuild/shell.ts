@@ -18,7 +18,10 @@
 // `export` what later commands need.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+
+import { isDirectory } from './glob';
 
 /** Variables bash maintains itself; carrying them over would make SHLVL climb and PWD disagree with cwd. */
 const SHELL_MANAGED = new Set(['SHLVL', '_', 'PWD']);
@@ -209,16 +212,6 @@ export function findExecutable(name: string, pathValue: string | undefined): str
   return undefined;
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-
 function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : (SIGNALS[signal] ?? 0);
+  return signal === null ? 0 : os.constants.signals[signal];
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { findDirectories, findFiles, matchesGlob } from '../glob';
 
-describe('matchesGlob with the forms the buildspec reference documents', () => {
+describe('matchesGlob with the forms the buildspec reference documents, and character classes and braces', () => {
   it.each([
     ['**/*', 'a.txt', true],
     ['**/*', 'deep/er/a.txt', true],
@@ -25,6 +25,10 @@ describe('matchesGlob with the forms the buildspec reference documents', () => {
     ['file?.txt', 'file1.txt', true],
     ['file?.txt', 'file10.txt', false],
     ['a.b', 'axb', false],
+    ['report-[ab].xml', 'report-a.xml', true],
+    ['report-[ab].xml', 'report-c.xml', false],
+    ['{api,web}/*.xml', 'web/junit.xml', true],
+    ['{api,web}/*.xml', 'cli/junit.xml', false],
   ])('when the pattern is %s and the path is %s, then it matches: %s', (pattern, file, expected) => {
     expect(matchesGlob(pattern, file)).toBe(expected);
   });

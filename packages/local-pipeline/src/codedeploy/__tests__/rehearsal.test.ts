@@ -3,36 +3,27 @@ import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
-import { REPO_ROOT, freePort, health, makeBrokenBundle, makeBundle, makeFailingGreetingBundle, makeSlowHookBundle, tempDir } from './fixtures';
+import {
+  REPO_ROOT,
+  freeRehearsalPorts,
+  health,
+  makeBrokenBundle,
+  makeBundle,
+  makeFailingGreetingBundle,
+  makeSlowHookBundle,
+  rehearsalCli,
+  tempDir,
+  type CliRun,
+  type RehearsalPorts,
+} from './fixtures';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 let work: string;
 let stateDir: string;
 let bundles: { first: string; second: string; broken: string; slowHook: string; failingGreeting: string };
-let ports: { proxy: number; blue: number; green: number };
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The rehearsal CLI as a user runs it (deploy only: the bundles are prebuilt). */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, ...args, '--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', `${ports.blue},${ports.green}`, '--workers', '1'],
-      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+let ports: RehearsalPorts;
+let cli: (args: readonly string[], env?: Readonly<Record<string, string>>) => Promise<CliRun>;
 
 /**
  * A bounded keep-alive load through the proxy: `connections` clients loop on
@@ -91,7 +82,8 @@ beforeAll(async () => {
     slowHook: makeSlowHookBundle(second, work, 'rev-slow-hook'),
     failingGreeting: makeFailingGreetingBundle(second, work, 'rev-500', 'every'),
   };
-  ports = { proxy: await freePort(), blue: await freePort(), green: await freePort() };
+  ports = await freeRehearsalPorts();
+  cli = rehearsalCli(stateDir, ports, 1);
 });
 
 afterAll(async () => {

@@ -88,7 +88,7 @@ describe('the copy of the working tree', () => {
 
   it('when the work dir is inside the repo and not ignored, then it is never copied into itself', async () => {
     const repo = createRepo({ 'buildspec.yml': LIST_FILES });
-    const inside = { ...repo, workDir: path.join(repo.root, '.rehearsal', 'build'), srcDir: path.join(repo.root, '.rehearsal', 'build', 'src') };
+    const inside = { ...repo, workDir: path.join(repo.root, '.rehearsal', 'codebuild'), srcDir: path.join(repo.root, '.rehearsal', 'codebuild', 'src') };
 
     await build(inside);
     const second = await build(inside);
@@ -112,7 +112,7 @@ phases:
       'src/edited.ts': 'committed\n',
     });
     writeFiles(repo.root, { 'src/edited.ts': 'edited, not committed\n', 'src/new.ts': 'new\n' });
-    const inside = { ...repo, workDir: path.join(repo.root, '.rehearsal', 'build'), srcDir: path.join(repo.root, '.rehearsal', 'build', 'src') };
+    const inside = { ...repo, workDir: path.join(repo.root, '.rehearsal', 'codebuild'), srcDir: path.join(repo.root, '.rehearsal', 'codebuild', 'src') };
 
     const { result } = await build(inside);
 

@@ -2,11 +2,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 
 import { formatCheck, runAcceptance } from '@conveyor/acceptance';
 
-import { readEnvFile } from './env-file';
-import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './lifecycle';
+import { onInstance, runLifecycle, type DeploymentInfo, type LifecycleResult, type LocalInstance } from './agent';
 import { CONTROL_PREFIX, type AlarmStatus, type ProxyStatus } from './proxy';
 
 export const SLOTS = ['blue', 'green'] as const;
@@ -99,7 +99,7 @@ function newDeploymentId(): string {
  * data writes on AWS; here the port is the slot's own, so two slots can run
  * side by side. Every absolute path the bundle names is mapped below the slot.
  */
-function slotInstance(stateDir: string, slot: Slot, port: number, deployEnv: Record<string, string>, options: BlueGreenOptions): LocalInstance {
+function slotInstance(stateDir: string, slot: Slot, port: number, deployEnv: Readonly<Record<string, string | undefined>>, options: BlueGreenOptions): LocalInstance {
   const root = path.join(stateDir, 'slots', slot);
   const instance: LocalInstance = { name: slot, root, env: {} };
   const required = (key: string) => {
@@ -277,7 +277,9 @@ async function drain(proxyPort: number, port: number, timeoutMs: number): Promis
  */
 export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGreenResult> {
   const { stateDir, bundleDir, progress } = options;
-  const deployEnv = readEnvFile(path.join(bundleDir, 'deploy.env'));
+  // deploy.env holds KEY=VALUE lines with plain values (the bundle writes only
+  // letters, digits and _ . / : @ + -), which dotenv syntax reads unchanged.
+  const deployEnv = parseEnv(readFileSync(path.join(bundleDir, 'deploy.env'), 'utf8'));
   const commit = deployEnv.BUNDLE_COMMIT ?? 'unknown';
   const serviceName = deployEnv.SERVICE_NAME ?? 'service';
 

@@ -1,6 +1,6 @@
 // The rehearsal's build with the real Turborepo: a change to the source must
 // reach the build, even though the build's copy sits inside the checkout
-// (.rehearsal/build/src), which ignores it.
+// (.rehearsal/codebuild/src), which ignores it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,7 @@ cache:
     - ".turbo/cache/**/*"
 `,
   });
-  const workDir = path.join(repo.root, '.rehearsal', 'build');
+  const workDir = path.join(repo.root, '.rehearsal', 'codebuild');
   return { ...repo, workDir, srcDir: path.join(workDir, 'src') };
 }
 

@@ -170,6 +170,20 @@ phases:
     expect(existsSync(path.join(repo.srcDir, 'f.txt'))).toBe(false);
   });
 
+  it('when the shell of a command is killed by a signal, then the command fails with 128 plus the signal number, as bash reports it', async () => {
+    const repo = createRepo({
+      'buildspec.yml': `version: 0.2
+phases:
+  build:
+    commands: ['kill -KILL $$']
+`,
+    });
+
+    const { result } = await build(repo);
+
+    expect(result.phases.find((p) => p.name === 'build')).toMatchObject({ status: 'FAILED', exitCode: 137 });
+  });
+
   it('when pre_build fails with on-failure CONTINUE, then build and post_build run and the build still fails', async () => {
     const repo = createRepo({
       'buildspec.yml': `version: 0.2
