@@ -120,7 +120,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 //
 // The failsafe YAML schema leaves every scalar a string, so each leaf is a
 // string schema. Every message names what to write instead; the key and the
-// line are added from the issue's path (see parseBuildspec).
+// line are added from the path of the value zod rejected (see parseBuildspec).
 
 /**
  * A key CodeBuild knows but the rehearsal refuses rather than half-emulates:
