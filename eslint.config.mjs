@@ -41,11 +41,11 @@ export default tseslint.config(
       'packages/config/src/**/*.ts',
       '**/__tests__/**',
       '**/*.config.{js,mjs,cjs}',
-      'packages/jest-config/**/*.js',
+      'tooling/jest-config/**/*.js',
       // Build tools read CodeBuild's variables (CODEBUILD_*) from their own environment.
       'packages/bundle/src/cli.ts',
       'packages/local-pipeline/src/cli.ts',
-      'packages/bench/src/cli.ts',
+      'tooling/bench/src/cli.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -52,7 +52,7 @@ export const deployConfig = {
 const SCANNED = ['infra/cdk.out', '.rehearsal/codebuild/artifact'];
 /** Folders of build output inside each workspace. */
 const BUILD_OUTPUT = 'dist';
-const WORKSPACE_PARENTS = ['apps', 'packages'];
+const WORKSPACE_PARENTS = ['apps', 'packages', 'tooling'];
 
 export interface ForkCheckOptions {
   /** The upstream checkout to fork (its committed HEAD is cloned). */

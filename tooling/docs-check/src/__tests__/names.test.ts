@@ -48,7 +48,7 @@ describe('workshop names on a fork', () => {
   it('when the README declares the names and the repository has its own, then both are read', () => {
     // Arrange
     write('docs/workshop/README.md', '# Workshop\n\n<!-- workshop-names: scope=@upstream service=upstream-api -->\n');
-    write('packages/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
+    write('tooling/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
     write('packages/config/src/contract.ts', "export const SERVICE_NAME = 'orders-api';\n");
 
     // Act / Assert
@@ -81,7 +81,7 @@ describe('workshop names on a fork', () => {
   it('when the modules are loaded in a renamed fork, then their commands and documented output carry the fork\'s names', () => {
     // Arrange
     write('docs/workshop/README.md', '<!-- workshop-names: scope=@upstream service=upstream-api -->\n');
-    write('packages/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
+    write('tooling/docs-check/package.json', '{ "name": "@acme/docs-check" }\n');
     write('packages/config/src/contract.ts', "export const SERVICE_NAME = 'orders-api';\n");
     write(
       'docs/workshop/01-x.md',

@@ -39,7 +39,7 @@ export function documentedNames(sourceRoot: string): ServiceNames | undefined {
 
 /** The repository's own names: its workspaces' scope (from this package's name) and SERVICE_NAME. */
 export function repositoryNames(sourceRoot: string): ServiceNames {
-  const pkg = JSON.parse(readFileSync(path.join(sourceRoot, 'packages', 'docs-check', 'package.json'), 'utf8')) as { name: string };
+  const pkg = JSON.parse(readFileSync(path.join(sourceRoot, 'tooling', 'docs-check', 'package.json'), 'utf8')) as { name: string };
   const service = SERVICE_NAME_LINE.exec(readFileSync(path.join(sourceRoot, 'packages', 'config', 'src', 'contract.ts'), 'utf8'))?.[1];
   if (service === undefined) throw new Error('packages/config/src/contract.ts has no SERVICE_NAME line');
   return { scope: pkg.name.split('/')[0] ?? pkg.name, service };
