@@ -29,6 +29,7 @@ export const exampleDeployConfig = {
       greeting: 'Hello from staging',
       logLevel: 'debug',
       alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 2 },
+      observability: { logRetentionDays: 14, instanceMetrics: true },
     },
     {
       name: 'prod',
@@ -39,6 +40,7 @@ export const exampleDeployConfig = {
       natGateways: 1,
       greeting: 'Hello',
       alarms: { target5xxPerMinute: 5, unhealthyHosts: 1, p99LatencySeconds: 1.5 },
+      observability: { logRetentionDays: 30, instanceMetrics: true, diskFullPercent: 85 },
     },
   ],
   notificationEmails: [],
