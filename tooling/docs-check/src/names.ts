@@ -8,10 +8,14 @@
  *   Markdown), and every module is read with them replaced by the
  *   repository's own;
  * - the config: the copy's infra/config/deploy-config.ts is replaced by the
- *   frozen example the modules document (infra/test-support/example-deploy-config.ts).
+ *   frozen example the modules document (infra/test-support/example-deploy-config.ts),
+ *   unless it already holds the example's values: then it stays byte for
+ *   byte what CI built, and the Turborepo cache serves the copy's infra tasks.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+import ts from 'typescript';
 
 export interface ServiceNames {
   /** The npm scope of the workspaces, with its @. */
@@ -57,13 +61,56 @@ export function mapNames(text: string, from: ServiceNames, to: ServiceNames): st
     .replace(new RegExp(`(?<![A-Za-z0-9-])${escapeRegExp(from.service)}(?![A-Za-z0-9])`, 'g'), to.service);
 }
 
+/** The printed value's tokens, one space apart, without trailing commas: layout never counts, a string's spaces always do. */
+function tokens(printed: string): string {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, printed);
+  const texts: string[] = [];
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+    const text = scanner.getTokenText();
+    if ((text === '}' || text === ']') && texts.at(-1) === ',') texts.pop();
+    texts.push(text);
+  }
+  return texts.join(' ');
+}
+
 /**
- * Points the copy's deploy config at the frozen example, so module 5's
- * synthesized parameters are the documented ones on any fork.
- * @returns false when the repository has no frozen example (nothing changed).
+ * A deploy config file's value as text without comments or layout: the
+ * first object literal a `const` of the file is initialized with, its
+ * `satisfies` and `as const` taken off. Read with the TypeScript compiler's
+ * own parser, so a comment or a string that looks like one cannot fool it.
  */
-export function useExampleDeployConfig(copyDir: string): boolean {
-  if (!existsSync(path.join(copyDir, EXAMPLE_CONFIG))) return false;
-  writeFileSync(path.join(copyDir, 'infra', 'config', 'deploy-config.ts'), EXAMPLE_DEPLOY_CONFIG);
-  return true;
+export function configValueText(source: string): string | undefined {
+  const file = ts.createSourceFile('deploy-config.ts', source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
+  for (const statement of file.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      let value = declaration.initializer;
+      while (value && (ts.isSatisfiesExpression(value) || ts.isAsExpression(value) || ts.isParenthesizedExpression(value))) {
+        value = value.expression;
+      }
+      if (value && ts.isObjectLiteralExpression(value)) return tokens(printer.printNode(ts.EmitHint.Expression, value, file));
+    }
+  }
+  return undefined;
+}
+
+/** What the copy's deploy config became: no frozen example to use, already the example's values, or replaced by it. */
+export type ExampleConfigUse = 'no-example' | 'same-values' | 'replaced';
+
+/**
+ * Makes the copy's deploy config the frozen example, so module 5's
+ * synthesized parameters are the documented ones on any fork. A config with
+ * the example's values (upstream's own) is left as it is.
+ */
+export function useExampleDeployConfig(copyDir: string): ExampleConfigUse {
+  const example = path.join(copyDir, EXAMPLE_CONFIG);
+  if (!existsSync(example)) return 'no-example';
+  const config = path.join(copyDir, 'infra', 'config', 'deploy-config.ts');
+  const exampleValue = configValueText(readFileSync(example, 'utf8'));
+  if (exampleValue !== undefined && existsSync(config) && configValueText(readFileSync(config, 'utf8')) === exampleValue) {
+    return 'same-values';
+  }
+  writeFileSync(config, EXAMPLE_DEPLOY_CONFIG);
+  return 'replaced';
 }

@@ -273,8 +273,11 @@ class WorkshopRun {
     }
     const copy = makeCopy(this.options.sourceRoot, this.copyDir, { overlay: !this.options.committedOnly });
     this.say(`copy: ${this.copyDir} (clone at ${copy.commit.slice(0, 12)}, ${copy.overlaid} uncommitted file(s) overlaid, ${copy.deleted} deleted)`);
-    if (useExampleDeployConfig(this.copyDir)) {
+    const config = useExampleDeployConfig(this.copyDir);
+    if (config === 'replaced') {
       this.say(`copy: infra/config/deploy-config.ts is the frozen example (${EXAMPLE_CONFIG}): the modules document its output`);
+    } else if (config === 'same-values') {
+      this.say(`copy: infra/config/deploy-config.ts holds the frozen example's values (${EXAMPLE_CONFIG}), kept as it is`);
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 
-import { documentedNames, mapNames, repositoryNames, useExampleDeployConfig } from '../names';
+import { configValueText, documentedNames, mapNames, repositoryNames, useExampleDeployConfig } from '../names';
 import { loadModules } from '../runner';
 
 const upstream = { scope: '@upstream', service: 'upstream-api' };
@@ -69,13 +69,53 @@ describe('workshop names on a fork', () => {
     write('infra/config/deploy-config.ts', 'export const deployConfig = { region: "eu-west-1" };\n');
 
     // Act / Assert
-    expect(useExampleDeployConfig(root)).toBe(false);
+    expect(useExampleDeployConfig(root)).toBe('no-example');
     expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toContain('eu-west-1');
     write('infra/test-support/example-deploy-config.ts', 'export const exampleDeployConfig = {};\n');
-    expect(useExampleDeployConfig(root)).toBe(true);
+    expect(useExampleDeployConfig(root)).toBe('replaced');
     expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toContain(
       "export { exampleDeployConfig as deployConfig } from '../test-support/example-deploy-config';",
     );
+  });
+
+  it('when the copy\'s config holds the example\'s values under other comments and layout, then it is kept byte for byte', () => {
+    // Arrange
+    const config = [
+      "import { PLACEHOLDER, type Input } from './schema';",
+      '/** The file to edit. */',
+      'export const deployConfig = {',
+      "  region: 'eu-west-1', // where it runs",
+      '  environments: [',
+      "    { name: 'staging', capacity: { min: 1, max: 2 } },",
+      '  ],',
+      '  arn: PLACEHOLDER,',
+      '} satisfies Input;',
+      '',
+    ].join('\n');
+    write('infra/config/deploy-config.ts', config);
+    write(
+      'infra/test-support/example-deploy-config.ts',
+      "import { PLACEHOLDER } from '../config/schema';\n// frozen\nexport const exampleDeployConfig = {\n  region: \"eu-west-1\",\n  environments: [{ name: 'staging',\n    capacity: { min: 1, max: 2 } }],\n  arn: PLACEHOLDER } as const satisfies Input;\n",
+    );
+
+    // Act
+    const use = useExampleDeployConfig(root);
+
+    // Assert
+    expect(use).toBe('same-values');
+    expect(readFileSync(path.join(root, 'infra/config/deploy-config.ts'), 'utf8')).toBe(config);
+  });
+
+  it('when one value differs, even where a comment spells the example\'s, then the copy\'s config is replaced', () => {
+    // Arrange
+    write('infra/config/deploy-config.ts', "export const deployConfig = {\n  region: 'eu-west-1', // region: 'us-east-1'\n  max: 3,\n};\n");
+    write('infra/test-support/example-deploy-config.ts', "export const exampleDeployConfig = { region: 'us-east-1', max: 3 } as const;\n");
+
+    // Act / Assert
+    expect(useExampleDeployConfig(root)).toBe('replaced');
+    expect(configValueText("export const c = { a: 1, /* b: 2 */ };")).toBe(configValueText('export const c = {\n  a: 1\n}'));
+    expect(configValueText("export const c = { a: 1 };")).not.toBe(configValueText("export const c = { a: 2 };"));
+    expect(configValueText("export const c = { a: 'x  y' };")).not.toBe(configValueText("export const c = { a: 'x y' };"));
   });
 
   it('when the modules are loaded in a renamed fork, then their commands and documented output carry the fork\'s names', () => {
