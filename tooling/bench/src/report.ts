@@ -20,7 +20,7 @@ export interface Table {
 }
 
 export interface SectionResult {
-  /** Stable id, also the key in results.json: service, reload, switch, cache, bundle, suite. */
+  /** Stable id, also the key in results.json: service, reload, switch, bundle, loop. */
   readonly id: string;
   readonly title: string;
   /** One or two sentences: what was measured and how (load settings, repetitions). */

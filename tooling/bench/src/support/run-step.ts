@@ -32,7 +32,7 @@ export interface StepRun {
   readonly output: string;
 }
 
-/** Enough for the turbo summary line and the tail an error shows; a whole test suite's output is not kept. */
+/** Enough for the lines a section reads and the tail an error shows; a whole build's output is not kept. */
 const MAX_OUTPUT = 1_000_000;
 /** Lines of output an error message carries. */
 export const TAIL_LINES = 20;
