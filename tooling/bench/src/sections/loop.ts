@@ -5,10 +5,10 @@
 // lockfile) and without it (the rehearsal's saved cache stripped of every
 // node_modules before each build: npm ci from the npm cache), interleaved, in
 // a throwaway copy of the working tree. Also where the time goes: each build
-// phase, the deployment, and the slowest Turborepo tasks from the build's run
-// summary.
+// phase, the deployment, and the slowest Turborepo tasks as the rehearsal
+// prints them.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult } from '../report';
@@ -17,7 +17,6 @@ import { freePort } from '../support/processes';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
 import { minuteLongReps } from '../support/reps';
 import { runStep, StepError } from '../support/run-step';
-import { parseTurboSummary, type TurboRun } from '../support/turbo';
 
 /** The goals the project set for the two loops, in seconds. */
 export const FIRST_REHEARSAL_GOAL_S = 90;
@@ -44,10 +43,30 @@ export function buildSeconds(output: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
-/** The last run summary the build's Turborepo run names (`| Summary: <file>`), absolute. */
-export function rehearsalSummaryPath(output: string): string | undefined {
-  const files = [...output.matchAll(/Summary:\s+(\/\S+\.json)\s*$/gm)].map((m) => m[1]!);
-  return files.at(-1);
+/** A task the rehearsal lists once its Turborepo run is over: `[build]   ✓ @conveyor/api#test 21.0 s` (✗ when it failed). */
+const TASK_LINE = /^\[build\]\s+[✓✗] (\S+#\S+) (\d+(?:\.\d+)?) s$/;
+/** The line that closes that list: `[build]   turbo: 8 of 28 tasks ran, 20 replayed from the Turborepo cache`. */
+const TURBO_LINE = /^\[build\]\s+turbo: (\d+) of \d+ tasks? ran, (\d+) replayed/;
+
+/**
+ * The build's Turborepo tasks as the rehearsal prints them at the end of the
+ * run (from the run summary, `--summarize`): how many ran and were replayed,
+ * and the slowest that ran, slowest first. The list holds the slowest dozen,
+ * so the few kept here are always in it.
+ */
+export function taskTimes(output: string): Pick<Rehearsal, 'tasksRan' | 'tasksReplayed' | 'slowest'> {
+  const lines = output.split(/\r?\n/);
+  const end = lines.findLastIndex((line) => TURBO_LINE.test(line));
+  if (end === -1) return {};
+  const [, ran, replayed] = TURBO_LINE.exec(lines[end]!)!;
+  const tasks: TaskTime[] = [];
+  for (let i = end - 1; i >= 0; i -= 1) {
+    const task = TASK_LINE.exec(lines[i]!);
+    if (task === null) break;
+    tasks.push({ id: task[1]!, seconds: Number(task[2]) });
+  }
+  const slowest = tasks.sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_TASKS);
+  return { tasksRan: Number(ran), tasksReplayed: Number(replayed), slowest };
 }
 
 /**
@@ -101,33 +120,21 @@ export interface Rehearsal {
   readonly phases: Readonly<Partial<Record<(typeof BUILD_PHASES)[number], number>>>;
   /** The whole build; the rest of `seconds` is the blue/green deployment (and the CLI's start). */
   readonly buildTotal: number | undefined;
-  /** Tasks the build's Turborepo run executed and replayed, when its summary was found. */
+  /** Tasks the build's Turborepo run executed and replayed, when the rehearsal listed them. */
   readonly tasksRan?: number;
   readonly tasksReplayed?: number;
   /** The slowest executed tasks, slowest first. */
   readonly slowest?: readonly TaskTime[];
 }
 
-/** The parts of a rehearsal's output (and its run summary) the report uses: pure, unit-tested. */
-export function readRehearsal(seconds: number, output: string, turbo: TurboRun | undefined): Rehearsal {
+/** The parts of a rehearsal's output the report uses: pure, unit-tested. */
+export function readRehearsal(seconds: number, output: string): Rehearsal {
   const phases: Partial<Record<(typeof BUILD_PHASES)[number], number>> = {};
   for (const phase of BUILD_PHASES) {
     const value = phaseSeconds(output, phase);
     if (value !== undefined) phases[phase] = value;
   }
-  const tasks =
-    turbo === undefined
-      ? {}
-      : {
-          tasksRan: turbo.misses.length,
-          tasksReplayed: turbo.hits,
-          slowest: turbo.tasks
-            .filter((t): t is typeof t & { ms: number } => t.cache !== 'HIT' && t.ms !== undefined)
-            .sort((a, b) => b.ms - a.ms)
-            .slice(0, SLOWEST_TASKS)
-            .map((t) => ({ id: t.id, seconds: Number((t.ms / 1000).toFixed(1)) })),
-        };
-  return { seconds, phases, buildTotal: buildSeconds(output), ...tasks };
+  return { seconds, phases, buildTotal: buildSeconds(output), ...taskTimes(output) };
 }
 
 export type VariantId = 'cached' | 'uncached';
@@ -152,32 +159,6 @@ async function rehearse(copy: RepoCopy, log: (line: string) => void, step: strin
     log,
   });
   return { seconds: run.ms / 1000, output: run.output };
-}
-
-/**
- * The newest run summary in the build's source copy (`<state>/build/src/.turbo/runs`):
- * the rehearsal's progress view shows the tasks but not the summary's path.
- */
-export function newestSummary(stateDir: string): string | undefined {
-  const dir = path.join(stateDir, 'build', 'src', '.turbo', 'runs');
-  if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => path.join(dir, name))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return files[0];
-}
-
-/** The rehearsal's figures, with the build's run summary when one can be found and read. */
-function measured(run: { seconds: number; output: string }, stateDir: string, log: (line: string) => void): Rehearsal {
-  const file = rehearsalSummaryPath(run.output) ?? newestSummary(stateDir);
-  let turbo: TurboRun | undefined;
-  try {
-    if (file !== undefined) turbo = parseTurboSummary(readFileSync(file, 'utf8'));
-  } catch (error) {
-    log(`loop: could not read the build's run summary ${file}: ${String(error)}`);
-  }
-  return readRehearsal(run.seconds, run.output, turbo);
 }
 
 /** Writes and commits a file in the copy, as a developer would before rehearsing. */
@@ -210,13 +191,14 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
     if (variant === 'uncached' && run.output.includes(NPM_CI_SKIPPED)) {
       throw new Error('loop: a change built without node_modules in the cache still skipped npm ci: the variant did not measure what it says');
     }
-    const result = measured(run, stateDir, ctx.log);
+    const result = readRehearsal(run.seconds, run.output);
     ctx.log(`loop: change ${changes} (${variant}) → serving … ${fmt(result.seconds)} s (install ${result.phases.install ?? '?'} s, build ${result.phases.build ?? '?'} s)`);
     return result;
   };
   try {
     ctx.log('loop: first rehearsal (fresh state, empty cache; minutes)…');
-    const first = measured(await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports), stateDir, ctx.log);
+    const firstRun = await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports);
+    const first = readRehearsal(firstRun.seconds, firstRun.output);
     ctx.log(`loop: first rehearsal … ${fmt(first.seconds)} s (install ${first.phases.install ?? '?'} s, build ${first.phases.build ?? '?'} s)`);
     const samples = await interleave<Rehearsal>(
       (Object.keys(VARIANTS) as VariantId[]).map((variant) => ({ name: variant, run: () => change(variant) })),
@@ -338,7 +320,7 @@ export const loopSection: Section = {
       `The second is what the install cache replaces: before each of its builds the bench deletes every node_modules tree from the rehearsal's saved cache (the state dir's \`cache/\`), ` +
       `so the build restores the npm and Turborepo caches as before but finds no node_modules, and buildspec.yml's install runs \`npm ci\` from the npm cache; ` +
       `no committed file differs between the variants, and a build of the second that still prints "${NPM_CI_SKIPPED}" fails the section. ` +
-      `The breakdown reads each build phase's time from the rehearsal's output and the tasks from the build's Turborepo run summary (\`--summarize\`); the deployment is the rest of the total.`;
+      `The breakdown reads from the rehearsal's output each build phase's time and the Turborepo tasks the rehearsal lists at the end of its build (from the run summary, \`--summarize\`); the deployment is the rest of the total.`;
     return loopResult([first], { cached: changes.get('cached') ?? [], uncached: changes.get('uncached') ?? [] }, reps, method);
   },
 };
