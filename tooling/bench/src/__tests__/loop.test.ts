@@ -14,6 +14,7 @@ import {
   buildSeconds,
   dropInstallTrees,
   isInstallTree,
+  loopReps,
   loopResult,
   phaseSeconds,
   readRehearsal,
@@ -202,5 +203,17 @@ describe('loopResult', () => {
     expect(table?.rows[2]?.[2]).toBe('—');
     expect(result.goals.map((g) => g.name)).toEqual(['one-line change until the new revision serves, seconds (median)']);
     expect(result.goals[0]?.met).toBe(false);
+  });
+});
+
+describe('loopReps', () => {
+  it.each([
+    [1, 1],
+    [3, 1],
+    [5, 1],
+    [6, 2],
+    [9, 3],
+  ])('when %i repetitions are asked for, then each variant of the change runs %i×', (reps, expected) => {
+    expect(loopReps(reps)).toBe(expected);
   });
 });

@@ -15,8 +15,7 @@ import { cell, fmt, goal, type BenchContext, type Section, type SectionResult } 
 import { interleave, ratio, summarize, type Summary } from '../stats';
 import { freePort } from '../support/processes';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
-import { minuteLongReps } from '../support/reps';
-import { runStep, StepError } from '../support/run-step';
+import { runStep } from '../support/run-step';
 
 /** The goals the project set for the two loops, in seconds. */
 export const FIRST_REHEARSAL_GOAL_S = 90;
@@ -28,6 +27,12 @@ export const CHANGED_FILE = 'apps/api/src/index.ts';
 export const NPM_CI_SKIPPED = 'npm ci skipped';
 /** The build phases in the order CodeBuild runs them, as the rehearsal names them. */
 export const BUILD_PHASES = ['install', 'pre_build', 'build', 'post_build', 'upload_artifacts'] as const;
+/**
+ * Changes per variant: one per 3 requested repetitions, at least one (each is
+ * a rehearsal of minutes on 2 cores). At the default 3 each variant runs
+ * once; `--reps 6` gives it two samples.
+ */
+export const loopReps = (reps: number): number => Math.max(1, Math.floor(reps / 3));
 /** Slowest executed Turborepo tasks kept per rehearsal. */
 const SLOWEST_TASKS = 6;
 
@@ -207,7 +212,7 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
     return { first, changes: samples };
   } finally {
     await rehearse(copy, ctx.log, 'stop', stateDir, ports, ['stop']).catch((error: unknown) =>
-      ctx.log(`loop: stopping the rehearsal failed: ${error instanceof StepError ? error.message : String(error)}`),
+      ctx.log(`loop: stopping the rehearsal failed: ${(error as Error).message}`),
     );
     // The load balancer runs the checkout's proxy (not the copy's files) with the port as an argument.
     copy.endLeftovers('loop', [stateDir], [String(ports.proxy)]);
@@ -310,7 +315,7 @@ export const loopSection: Section = {
   id: 'loop',
   title: 'The change loop: first rehearsal, and a one-line change until it serves',
   async run(ctx) {
-    const reps = minuteLongReps(ctx.reps);
+    const reps = loopReps(ctx.reps);
     const copy = repoCopy(ctx);
     const { first, changes } = await rehearsals(ctx, copy, reps);
     const method =

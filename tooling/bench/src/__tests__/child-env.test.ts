@@ -1,5 +1,4 @@
 import { childEnv } from '../support/child-env';
-import { minuteLongReps } from '../support/reps';
 
 describe('childEnv', () => {
   it("when the parent has npm run's local prefix and unlisted variables, then the child gets neither, but PATH, HOME and npm configuration", () => {
@@ -14,17 +13,5 @@ describe('childEnv', () => {
     const env = childEnv({ PATH: '/bin', TMPDIR: '/tmp' }, { TMPDIR: '/scratch', CI: 'true' });
 
     expect(env).toEqual({ PATH: '/bin', TMPDIR: '/scratch', CI: 'true' });
-  });
-});
-
-describe('repetitions of minute-long variants', () => {
-  it.each([
-    [1, 1],
-    [3, 1],
-    [5, 1],
-    [6, 2],
-    [9, 3],
-  ])('when %i repetitions are asked for, then a minute-long variant runs %i×', (reps, expected) => {
-    expect(minuteLongReps(reps)).toBe(expected);
   });
 });
