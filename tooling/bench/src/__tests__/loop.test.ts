@@ -11,6 +11,7 @@ import { renderTimings } from '@conveyor/local-pipeline/dist/codebuild/progress'
 import {
   CHANGE_LOOP_GOAL_S,
   FIRST_REHEARSAL_GOAL_S,
+  INSTALL_CACHE_GOAL,
   buildSeconds,
   dropInstallTrees,
   isInstallTree,
@@ -154,7 +155,7 @@ describe('loopResult', () => {
     slowest,
   });
 
-  it('when both variants of the change ran, then the table has their medians and the ratios, and the goals judge the first rehearsal and the committed buildspec', () => {
+  it('when both variants of the change ran, then the table has their medians and the ratios, and the goals judge the first rehearsal, the committed buildspec and what its install cache saves', () => {
     const result = loopResult([rehearsal(80, 30)], { cached: [rehearsal(40, 2)], uncached: [rehearsal(80, 25)] }, 1, 'method');
 
     const [table] = result.tables;
@@ -163,6 +164,7 @@ describe('loopResult', () => {
     expect(result.goals).toEqual([
       { name: 'first rehearsal until serving, seconds (median)', value: 80, target: `≤ ${FIRST_REHEARSAL_GOAL_S}`, met: true },
       { name: 'one-line change until the new revision serves, seconds (median)', value: 40, target: `≤ ${CHANGE_LOOP_GOAL_S}`, met: true },
+      { name: "a change's install phase, install cache / none (medians)", value: 0.08, target: `≤ ${INSTALL_CACHE_GOAL}`, met: true },
     ]);
   });
 
