@@ -7,7 +7,6 @@
 // a throwaway copy of the working tree. Also where the time goes: each build
 // phase, the deployment, and the slowest Turborepo tasks as the rehearsal
 // prints them.
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -168,17 +167,6 @@ async function rehearse(copy: RepoCopy, log: (line: string) => void, step: strin
   return { seconds: run.ms / 1000, output: run.output };
 }
 
-/** Writes and commits a file in the copy, as a developer would before rehearsing. */
-function commitFile(copy: RepoCopy, file: string, change: (abs: string) => void, message: string): void {
-  change(path.join(copy.root, file));
-  execFileSync('git', ['add', '--', file], { cwd: copy.root, env: copy.env(), stdio: 'ignore' });
-  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message, '--', file], {
-    cwd: copy.root,
-    env: copy.env(),
-    stdio: 'ignore',
-  });
-}
-
 /** The rehearsals of one state dir: a first one from nothing, then one-line changes, the two variants interleaved. */
 async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Promise<{ first: Rehearsal; changes: Map<string, Rehearsal[]> }> {
   const stateDir = path.join(ctx.tempDir('loop'), 'state');
@@ -188,7 +176,8 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
   let changes = 0;
   const change = async (variant: VariantId): Promise<Rehearsal> => {
     changes += 1;
-    commitFile(copy, CHANGED_FILE, (abs) => appendFileSync(abs, `// bench: one-line change ${changes}\n`), 'bench: a one-line change in apps/api');
+    appendFileSync(path.join(copy.root, CHANGED_FILE), `// bench: one-line change ${changes}\n`);
+    copy.commit('bench: a one-line change in apps/api', [CHANGED_FILE]);
     if (variant === 'uncached') {
       const dropped = dropInstallTrees(path.join(stateDir, 'cache'));
       ctx.log(`loop: change ${changes} (${variant}): removed ${dropped} node_modules trees from the rehearsal's saved cache`);

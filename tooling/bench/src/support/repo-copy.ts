@@ -15,6 +15,8 @@ export interface RepoCopy {
   readonly root: string;
   /** The environment of a step in the copy: the parent's allow-listed variables (see childEnv). */
   readonly env: () => Record<string, string>;
+  /** Stages `paths` and commits them, as a developer would before rehearsing. */
+  readonly commit: (message: string, paths: readonly string[]) => void;
   /**
    * Ends every process still running from the copy or from `paths` (a step's
    * temp dir), or with one of `args` as a whole argument (a port), after
@@ -32,14 +34,17 @@ export function repoCopy(ctx: BenchContext): RepoCopy {
   // A commit, as a clone has: turbo hashes inputs through git (and so honours
   // .gitignore), and the packaging step reads HEAD.
   const git = (args: readonly string[]) => execFileSync('git', args, { cwd: root, env: env(), stdio: 'ignore', timeout: 60_000 });
+  const commit = (message: string, paths: readonly string[]) => {
+    git(['add', '--', ...paths]);
+    git(['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message]);
+  };
   git(['init', '--quiet']);
-  git(['add', '--all']);
-  git(['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', 'bench: copy of the working tree']);
+  commit('bench: copy of the working tree', ['.']);
   ctx.log(`copied the working tree (${files} files, committed once) to ${root}`);
 
   const endStepLeftovers = (step: string, paths: readonly string[] = [], args: readonly string[] = []) => {
     const pids = endLeftovers([root, ...paths], args);
     if (pids.length > 0) ctx.log(`${step}: ended ${pids.length} processes it left running (pids ${pids.join(', ')})`);
   };
-  return { root, env, endLeftovers: endStepLeftovers };
+  return { root, env, commit, endLeftovers: endStepLeftovers };
 }
