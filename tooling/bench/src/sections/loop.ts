@@ -150,29 +150,23 @@ const VARIANTS: Readonly<Record<VariantId, string>> = {
   uncached: 'no node_modules restored (npm ci from the npm cache)',
 };
 
-interface Ports {
-  readonly proxy: number;
-  readonly slots: string;
-}
-
-/** One rehearsal run of the checkout's CLI in the copy, its own state dir and ports. */
-async function rehearse(copy: RepoCopy, log: (line: string) => void, step: string, stateDir: string, ports: Ports, args: readonly string[] = []): Promise<{ seconds: number; output: string }> {
-  const cli = path.join(path.dirname(require.resolve('@conveyor/local-pipeline/package.json')), 'dist', 'cli.js');
-  const run = await runStep(step, process.execPath, [cli, ...args, '--state-dir', stateDir, '--port', String(ports.proxy), '--slot-ports', ports.slots], {
-    cwd: copy.root,
-    env: copy.env(),
-    timeoutMs: REHEARSAL_TIMEOUT_MS,
-    log,
-  });
-  return { seconds: run.ms / 1000, output: run.output };
-}
-
 /** The rehearsals of one state dir: a first one from nothing, then one-line changes, the two variants interleaved. */
 async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Promise<{ first: Rehearsal; changes: Map<string, Rehearsal[]> }> {
   const stateDir = path.join(ctx.tempDir('loop'), 'state');
   // The same ports for every command of this state dir: a rehearsal on another
   // port would start a second load balancer and leave the first one running.
-  const ports: Ports = { proxy: await freePort(), slots: `${await freePort()},${await freePort()}` };
+  const ports = { proxy: String(await freePort()), slots: `${await freePort()},${await freePort()}` };
+  const cli = path.join(path.dirname(require.resolve('@conveyor/local-pipeline/package.json')), 'dist', 'cli.js');
+  /** One run of the checkout's rehearsal CLI in the copy, with this state dir and these ports. */
+  const rehearse = async (step: string, args: readonly string[] = []) => {
+    const run = await runStep(step, process.execPath, [cli, ...args, '--state-dir', stateDir, '--port', ports.proxy, '--slot-ports', ports.slots], {
+      cwd: copy.root,
+      env: copy.env(),
+      timeoutMs: REHEARSAL_TIMEOUT_MS,
+      log: ctx.log,
+    });
+    return { seconds: run.ms / 1000, output: run.output };
+  };
   let changes = 0;
   const change = async (variant: VariantId): Promise<Rehearsal> => {
     changes += 1;
@@ -183,7 +177,7 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
       ctx.log(`loop: change ${changes} (${variant}): removed ${dropped} node_modules trees from the rehearsal's saved cache`);
     }
     ctx.log(`loop: change ${changes} (${variant}): one-line change in ${CHANGED_FILE}, committed, rehearsing…`);
-    const run = await rehearse(copy, ctx.log, `change loop (${variant})`, stateDir, ports);
+    const run = await rehearse(`change loop (${variant})`);
     if (variant === 'uncached' && run.output.includes(NPM_CI_SKIPPED)) {
       throw new Error('loop: a change built without node_modules in the cache still skipped npm ci: the variant did not measure what it says');
     }
@@ -193,7 +187,7 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
   };
   try {
     ctx.log('loop: first rehearsal (fresh state, empty cache; minutes)…');
-    const firstRun = await rehearse(copy, ctx.log, 'first rehearsal', stateDir, ports);
+    const firstRun = await rehearse('first rehearsal');
     const first = readRehearsal(firstRun.seconds, firstRun.output);
     ctx.log(`loop: first rehearsal … ${fmt(first.seconds)} s (install ${first.phases.install ?? '?'} s, build ${first.phases.build ?? '?'} s)`);
     const samples = await interleave<Rehearsal>(
@@ -202,11 +196,11 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
     );
     return { first, changes: samples };
   } finally {
-    await rehearse(copy, ctx.log, 'stop', stateDir, ports, ['stop']).catch((error: unknown) =>
+    await rehearse('stop', ['stop']).catch((error: unknown) =>
       ctx.log(`loop: stopping the rehearsal failed: ${(error as Error).message}`),
     );
     // The load balancer runs the checkout's proxy (not the copy's files) with the port as an argument.
-    copy.endLeftovers('loop', [stateDir], [String(ports.proxy)]);
+    copy.endLeftovers('loop', [stateDir], [ports.proxy]);
   }
 }
 
