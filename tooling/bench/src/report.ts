@@ -20,7 +20,7 @@ export interface Table {
 }
 
 export interface SectionResult {
-  /** Stable id, also the key in results.json: service, reload, switch, cache, bundle, suite. */
+  /** Stable id, also the key in results.json: service, reload, switch, bundle, loop. */
   readonly id: string;
   readonly title: string;
   /** One or two sentences: what was measured and how (load settings, repetitions). */
@@ -51,14 +51,14 @@ export interface SectionRun {
 
 /**
  * The sections of a saved report with `fresh` measured again: each fresh one
- * replaces the saved one of its id (marked with `run`), or joins them; the
- * order follows `order` (the known section ids), unknown saved ids last.
+ * replaces the saved one of its id (marked with `run`), or joins them, in the
+ * order of `order` (the bench's section ids). A saved section the bench no
+ * longer has is left out: nothing could measure it again.
  */
 export function mergeSections(saved: readonly SectionResult[], fresh: readonly SectionResult[], run: SectionRun, order: readonly string[]): SectionResult[] {
   const byId = new Map<string, SectionResult>(saved.map((s) => [s.id, s]));
   for (const section of fresh) byId.set(section.id, { ...section, run });
-  const known = order.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
-  return [...known, ...[...byId.values()].filter((s) => !order.includes(s.id))];
+  return order.flatMap((id) => byId.get(id) ?? []);
 }
 
 /** What the report keeps of a section that threw: its title and the error, so the other sections' figures are not lost. */

@@ -1,23 +1,27 @@
 // The loop section's pure parts: the install trees it strips from the
 // rehearsal's saved cache, the phase and task times it reads from the
 // rehearsal's output, and the tables, goals and notes it reports.
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+// The rehearsal's own rendering of the task list, so a change to what it
+// prints fails here instead of emptying the report's column.
+import { renderTimings } from '@conveyor/local-pipeline/dist/codebuild/progress';
 
 import {
   CHANGE_LOOP_GOAL_S,
   FIRST_REHEARSAL_GOAL_S,
+  INSTALL_CACHE_GOAL,
   buildSeconds,
   dropInstallTrees,
   isInstallTree,
+  loopReps,
   loopResult,
-  newestSummary,
   phaseSeconds,
   readRehearsal,
-  rehearsalSummaryPath,
+  taskTimes,
   type Rehearsal,
 } from '../sections/loop';
-import { parseTurboSummary } from '../support/turbo';
 import { tempDirPerTest } from './helpers';
 
 const work = tempDirPerTest('loop');
@@ -63,12 +67,22 @@ describe('dropInstallTrees', () => {
   });
 });
 
+/** The rehearsal's task list for these tasks: `[id, ran, seconds]`, as its build prints it. */
+const taskList = (tasks: readonly (readonly [string, boolean, number])[]) =>
+  renderTimings(tasks.map(([task, ran, s], i) => ({ task, ran, durationMs: s * 1000, endTime: i, exitCode: 0 }))).map((line) => `[build]   ${line}`);
+
 const OUTPUT = [
   '[build] install started',
   '[build] install ... SUCCEEDED (12.3 s)',
   '[build] pre_build ... SUCCEEDED (3 s)',
-  '[build]   |  Summary:    /tmp/x/state/build/src/.turbo/runs/1.json',
-  '[build]   |  Summary:    /tmp/x/state/build/src/.turbo/runs/2.json',
+  '[build]   $ npx turbo run lint typecheck test build --continue --summarize',
+  '[build]   ▸ @conveyor/api#test',
+  ...taskList([
+    ['@conveyor/api#build', true, 4.04],
+    ['@conveyor/infra#test', false, 90],
+    ['@conveyor/api#test', true, 20],
+    ...Array.from({ length: 6 }, (_, i) => [`p${i}#lint`, true, 1 + i / 10] as const),
+  ]),
   '[build] build ... FAILED (61 s)',
   '[build] FAILED in 80.5 s (build #1, log: /tmp/x/build.log)',
   '[build]   cache: key x found',
@@ -90,45 +104,44 @@ describe('phaseSeconds and buildSeconds', () => {
   });
 });
 
-describe('rehearsalSummaryPath', () => {
-  it('when the build names run summaries, then the last one is taken; with none, undefined', () => {
-    expect(rehearsalSummaryPath(OUTPUT)).toBe('/tmp/x/state/build/src/.turbo/runs/2.json');
-    expect(rehearsalSummaryPath('[build] build ... SUCCEEDED (1 s)')).toBeUndefined();
+describe('taskTimes', () => {
+  it('when the build lists its tasks, then the executed ones are counted and the slowest listed, slowest first, replays left out', () => {
+    const tasks = taskTimes(OUTPUT);
+
+    expect(tasks).toMatchObject({ tasksRan: 8, tasksReplayed: 1 });
+    expect(tasks.slowest?.map((t) => t.id)).toEqual(['@conveyor/api#test', '@conveyor/api#build', 'p5#lint', 'p4#lint', 'p3#lint', 'p2#lint']);
+    expect(tasks.slowest?.[1]?.seconds).toBe(4);
   });
-});
 
-describe('newestSummary', () => {
-  it("when the build's source copy holds run summaries, then the newest is taken; with none, undefined", () => {
-    const runs = path.join(work(), 'state', 'build', 'src', '.turbo', 'runs');
-    mkdirSync(runs, { recursive: true });
-    writeFileSync(path.join(runs, 'b-old.json'), '{}');
-    writeFileSync(path.join(runs, 'a-new.json'), '{}');
-    writeFileSync(path.join(runs, 'notes.txt'), '');
-    utimesSync(path.join(runs, 'b-old.json'), new Date(1_000_000), new Date(1_000_000));
+  it('when two Turborepo runs list their tasks, then the last list is read, and not the lines before it', () => {
+    const output = [...taskList([['a#test', true, 50]]), '[build] build ... SUCCEEDED (60 s)', ...taskList([['b#test', true, 5], ['c#lint', false, 1]])].join('\n');
 
-    expect(newestSummary(path.join(work(), 'state'))).toBe(path.join(runs, 'a-new.json'));
-    expect(newestSummary(path.join(work(), 'none'))).toBeUndefined();
+    expect(taskTimes(output)).toEqual({ tasksRan: 1, tasksReplayed: 1, slowest: [{ id: 'b#test', seconds: 5 }] });
+  });
+
+  it('when a task failed, then it still counts as one that ran', () => {
+    const output = ['[build]   ✗ a#test 7.5 s', '[build]   turbo: 1 of 1 task ran, 0 replayed from the Turborepo cache'].join('\n');
+
+    expect(taskTimes(output).slowest).toEqual([{ id: 'a#test', seconds: 7.5 }]);
+  });
+
+  it('when the build listed no tasks, then nothing is invented', () => {
+    expect(taskTimes('[build] build ... SUCCEEDED (1 s)')).toEqual({});
   });
 });
 
 describe('readRehearsal', () => {
-  it('when the run summary is read, then the executed tasks are counted and the slowest listed, slowest first, replays left out', () => {
-    const task = (taskId: string, status: string, ms: number) => ({ taskId, cache: { status }, execution: { startTime: 1000, endTime: 1000 + ms, exitCode: 0 } });
-    const turbo = parseTurboSummary(
-      JSON.stringify({
-        tasks: [task('@conveyor/api#test', 'MISS', 20_000), task('@conveyor/infra#test', 'HIT', 90_000), task('@conveyor/api#build', 'MISS', 4_040), ...Array.from({ length: 6 }, (_, i) => task(`p${i}#lint`, 'MISS', 1_000 + i))],
-      }),
-    );
-
-    const rehearsal = readRehearsal(95, OUTPUT, turbo);
+  it('when the output has phases and a task list, then both are read', () => {
+    const rehearsal = readRehearsal(95, OUTPUT);
 
     expect(rehearsal).toMatchObject({ seconds: 95, buildTotal: 80.5, phases: { install: 12.3, pre_build: 3, build: 61 }, tasksRan: 8, tasksReplayed: 1 });
-    expect(rehearsal.slowest?.map((t) => t.id)).toEqual(['@conveyor/api#test', '@conveyor/api#build', 'p5#lint', 'p4#lint', 'p3#lint', 'p2#lint']);
-    expect(rehearsal.slowest?.[1]?.seconds).toBe(4);
+    expect(rehearsal.slowest).toHaveLength(6);
   });
 
-  it('when there is no run summary, then only the phases are known', () => {
-    expect(readRehearsal(95, OUTPUT, undefined)).toEqual({ seconds: 95, buildTotal: 80.5, phases: { install: 12.3, pre_build: 3, build: 61 } });
+  it('when there is no task list, then only the phases are known', () => {
+    const phasesOnly = OUTPUT.split('\n').filter((line) => !/[✓✗]|turbo:/.test(line)).join('\n');
+
+    expect(readRehearsal(95, phasesOnly)).toEqual({ seconds: 95, buildTotal: 80.5, phases: { install: 12.3, pre_build: 3, build: 61 } });
   });
 });
 
@@ -142,7 +155,7 @@ describe('loopResult', () => {
     slowest,
   });
 
-  it('when both variants of the change ran, then the table has their medians and the ratios, and the goals judge the first rehearsal and the committed buildspec', () => {
+  it('when both variants of the change ran, then the table has their medians and the ratios, and the goals judge the first rehearsal, the committed buildspec and what its install cache saves', () => {
     const result = loopResult([rehearsal(80, 30)], { cached: [rehearsal(40, 2)], uncached: [rehearsal(80, 25)] }, 1, 'method');
 
     const [table] = result.tables;
@@ -151,6 +164,7 @@ describe('loopResult', () => {
     expect(result.goals).toEqual([
       { name: 'first rehearsal until serving, seconds (median)', value: 80, target: `≤ ${FIRST_REHEARSAL_GOAL_S}`, met: true },
       { name: 'one-line change until the new revision serves, seconds (median)', value: 40, target: `≤ ${CHANGE_LOOP_GOAL_S}`, met: true },
+      { name: "a change's install phase, install cache / none (medians)", value: 0.08, target: `≤ ${INSTALL_CACHE_GOAL}`, met: true },
     ]);
   });
 
@@ -191,5 +205,17 @@ describe('loopResult', () => {
     expect(table?.rows[2]?.[2]).toBe('—');
     expect(result.goals.map((g) => g.name)).toEqual(['one-line change until the new revision serves, seconds (median)']);
     expect(result.goals[0]?.met).toBe(false);
+  });
+});
+
+describe('loopReps', () => {
+  it.each([
+    [1, 1],
+    [3, 1],
+    [5, 1],
+    [6, 2],
+    [9, 3],
+  ])('when %i repetitions are asked for, then each variant of the change runs %i×', (reps, expected) => {
+    expect(loopReps(reps)).toBe(expected);
   });
 });

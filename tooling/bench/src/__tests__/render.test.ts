@@ -33,14 +33,14 @@ describe('renderMarkdown', () => {
   });
 
   it('when a section failed, then the report keeps the other sections and shows the failure with its error', () => {
-    const failed = failedSection({ id: 'cache', title: 'Build cache effects' }, new Error('turbo run build: @example/x#test failed'));
+    const failed = failedSection({ id: 'loop', title: 'The change loop' }, new Error('first rehearsal: exited with code 1'));
 
     const report = renderMarkdown(MACHINE, [FINISHED, failed], 90_000);
 
-    expect(failed).toMatchObject({ id: 'cache', goals: [], failed: 'turbo run build: @example/x#test failed' });
+    expect(failed).toMatchObject({ id: 'loop', goals: [], failed: 'first rehearsal: exited with code 1' });
     expect(report).toContain('| Service overhead | service / bare Express 5 | 0.851 | ≥ 0.8 | yes |');
-    expect(report).toContain('| Build cache effects | the section failed (see below) | | | **no** |');
-    expect(report).toMatch(/## Build cache effects\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nturbo run build: @example\/x#test failed\n```/);
+    expect(report).toContain('| The change loop | the section failed (see below) | | | **no** |');
+    expect(report).toMatch(/## The change loop\n\nThis section did not finish; no figures\.\n\n\*\*Failed:\*\*\n\n```text\nfirst rehearsal: exited with code 1\n```/);
   });
 });
 
@@ -49,21 +49,27 @@ describe('mergeSections', () => {
   const section = (id: string, note: string): SectionResult => ({ ...FINISHED, id, title: id, notes: [note] });
 
   it('when one section is measured again, then it replaces the saved one in place, marked with its run, and the others are kept as saved', () => {
-    const saved = [section('service', 'old service'), section('cache', 'old cache'), section('suite', 'old suite')];
+    const saved = [section('service', 'old service'), section('bundle', 'old bundle'), section('loop', 'old loop')];
 
-    const merged = mergeSections(saved, [section('cache', 'new cache')], RUN, ['service', 'reload', 'cache', 'suite', 'loop']);
+    const merged = mergeSections(saved, [section('bundle', 'new bundle')], RUN, ['service', 'reload', 'bundle', 'loop']);
 
     expect(merged.map((s) => [s.id, s.notes[0], s.run])).toEqual([
       ['service', 'old service', undefined],
-      ['cache', 'new cache', RUN],
-      ['suite', 'old suite', undefined],
+      ['bundle', 'new bundle', RUN],
+      ['loop', 'old loop', undefined],
     ]);
   });
 
   it('when a section is new to the saved report, then it joins it in the order of the known sections', () => {
-    const merged = mergeSections([section('service', 's'), section('suite', 'u')], [section('loop', 'l')], RUN, ['service', 'loop', 'suite']);
+    const merged = mergeSections([section('service', 's'), section('bundle', 'b')], [section('loop', 'l')], RUN, ['service', 'loop', 'bundle']);
 
-    expect(merged.map((s) => s.id)).toEqual(['service', 'loop', 'suite']);
+    expect(merged.map((s) => s.id)).toEqual(['service', 'loop', 'bundle']);
+  });
+
+  it('when the saved report has a section the bench no longer has, then the merged report leaves it out', () => {
+    const merged = mergeSections([section('service', 's'), section('retired', 'r'), section('bundle', 'b')], [section('loop', 'l')], RUN, ['service', 'bundle', 'loop']);
+
+    expect(merged.map((s) => s.id)).toEqual(['service', 'bundle', 'loop']);
   });
 
   it("when a merged section is rendered, then it states its own run's date, commit and load under its heading", () => {

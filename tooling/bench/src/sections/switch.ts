@@ -4,7 +4,6 @@
  * validates it, moves the load balancer, drains and stops the old slot) while
  * keep-alive clients send through the load balancer, counting every failure.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 import { createBundle } from '@conveyor/bundle';
@@ -13,6 +12,7 @@ import { keepAliveLoad, type KeepAliveLoadResult } from '../load/keep-alive';
 import { cell, goal, type Section } from '../report';
 import { summarize } from '../stats';
 import { freePort } from '../support/processes';
+import { runStep } from '../support/run-step';
 
 export const SWITCH_LOAD = { connections: 16, path: '/health' } as const;
 
@@ -24,7 +24,6 @@ interface Switch {
   readonly toServingMs: number | undefined;
   /** Deploy start to the deployment's end (old slot drained and stopped). */
   readonly deployMs: number;
-  readonly succeeded: boolean;
 }
 
 export const switchSection: Section = {
@@ -48,51 +47,40 @@ export const switchSection: Section = {
     const slotPorts = { blue: await freePort(), green: await freePort() };
     // The rehearsal CLI in its own process, exactly as `npm run rehearse -- deploy`
     // runs it: the deployer's synchronous pm2 calls must not stall the load client.
+    // A failed command rejects with the end of its output.
     const cli = path.join(path.dirname(require.resolve('@conveyor/local-pipeline/package.json')), 'dist', 'cli.js');
-    const rehearse = (args: readonly string[]) =>
-      new Promise<{ succeeded: boolean; output: string }>((resolve) => {
-        const child = spawn(process.execPath, [cli, ...args, '--state-dir', stateDir, '--port', String(proxyPort), '--slot-ports', `${slotPorts.blue},${slotPorts.green}`], {
-          cwd: ctx.repoRoot,
-          env: { PATH: ctx.env.PATH, HOME: ctx.env.HOME },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let output = '';
-        const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));
-        child.stdout.on('data', keep);
-        child.stderr.on('data', keep);
-        const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ succeeded: code === 0, output });
-        });
+    const env = { PATH: ctx.env.PATH ?? '', HOME: ctx.env.HOME ?? '' };
+    const rehearse = (step: string, args: readonly string[]) =>
+      runStep(`switch: ${step}`, process.execPath, [cli, ...args, '--state-dir', stateDir, '--port', String(proxyPort), '--slot-ports', `${slotPorts.blue},${slotPorts.green}`], {
+        cwd: ctx.repoRoot,
+        env,
+        timeoutMs: 300_000,
       });
-    const deploy = (bundleDir: string) => rehearse(['deploy', '--bundle', bundleDir]);
+    const deploy = (step: string, bundleDir: string) => rehearse(step, ['deploy', '--bundle', bundleDir]);
 
     const results: Switch[] = [];
     try {
       ctx.log(`switch: first deployment of ${commits[0]} (not measured)`);
-      const first = await deploy(bundles[0]!);
-      if (!first.succeeded) throw new Error(`switch: the first deployment failed:\n${tail(first.output)}`);
+      await deploy('the first deployment', bundles[0]!);
 
       for (let i = 0; i < switches; i += 1) {
         const from = commits[i % 2]!;
         const to = commits[(i + 1) % 2]!;
         const started = Date.now();
-        const deployment = deploy(bundles[(i + 1) % 2]!);
+        const deployment = deploy(`deployment of ${to}`, bundles[(i + 1) % 2]!);
         const load = await keepAliveLoad({ port: proxyPort, path: SWITCH_LOAD.path, connections: SWITCH_LOAD.connections, until: deployment, maxDurationMs: 180_000 });
-        const result = await deployment;
+        await deployment;
         const deployMs = Date.now() - started;
         // The load started with the deployment, so first-seen times are from deploy start.
         const toServingMs = load.firstSeenMs[to];
-        results.push({ from, to, load, toServingMs, deployMs, succeeded: result.succeeded });
+        results.push({ from, to, load, toServingMs, deployMs });
+        const failures = Object.entries(load.failures).map(([k, v]) => `${k} × ${v}`);
         ctx.log(
-          `switch: ${from} → ${to} ${i + 1}/${switches}: ${result.succeeded ? 'succeeded' : 'FAILED'}, ${load.failed} failed of ${load.sent}${Object.keys(load.failures).length ? ` (${Object.entries(load.failures).map(([k, v]) => `${k} × ${v}`).join(', ')})` : ''}, serving after ${toServingMs ?? '—'} ms, deployment ${deployMs} ms`,
+          `switch: ${from} → ${to} ${i + 1}/${switches}: ${load.failed} failed of ${load.sent}${failures.length ? ` (${failures.join(', ')})` : ''}, serving after ${toServingMs ?? '—'} ms, deployment ${deployMs} ms`,
         );
-        if (!result.succeeded) throw new Error(`switch: deployment of ${to} failed:\n${tail(result.output)}`);
       }
     } finally {
-      const stopped = await rehearse(['stop']);
-      if (!stopped.succeeded) ctx.log(`switch: stopping the rehearsal failed:\n${tail(stopped.output)}`);
+      await rehearse('stop', ['stop']).catch((error: unknown) => ctx.log(`switch: stopping the rehearsal failed: ${(error as Error).message}`));
     }
 
     const failed = summarize(results.map((r) => r.load.failed));
@@ -116,7 +104,3 @@ export const switchSection: Section = {
     };
   },
 };
-
-function tail(output: string): string {
-  return output.trimEnd().split('\n').slice(-20).join('\n');
-}

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 
 export interface StepOptions {
   readonly cwd: string;
@@ -32,44 +33,21 @@ export interface StepRun {
   readonly output: string;
 }
 
-/** Enough for the turbo summary line and the tail an error shows; a whole test suite's output is not kept. */
+/** Enough for the lines a section reads and the tail an error shows; a whole build's output is not kept. */
 const MAX_OUTPUT = 1_000_000;
-/** Lines of output an error message carries. */
-export const TAIL_LINES = 20;
 
-/** Terminal colour codes: jest and tsc colour their output even into a pipe when the environment asks for it. */
-// eslint-disable-next-line no-control-regex -- the ESC character is what a colour code starts with
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-/** The last `count` non-empty lines of `output`, without colour codes. */
-export function lastLines(output: string, count = TAIL_LINES): string[] {
-  return output
-    .replace(ANSI, '')
+/** The last `count` non-empty lines of `output`, without colour codes (jest and tsc colour even a pipe when asked to). */
+export function lastLines(output: string, count = 20): string[] {
+  return stripVTControlCharacters(output)
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '')
     .slice(-count);
 }
 
-/** A step that failed: the message names it and shows the end of its output; `output` keeps all of it (up to MAX_OUTPUT). */
-export class StepError extends Error {
-  constructor(
-    message: string,
-    readonly output: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
-/** "    line" for each of `lines`: how an error message quotes output. */
-export function indent(lines: readonly string[]): string {
-  return lines.map((line) => `    ${line}`).join('\n');
-}
-
-function failure(step: string, what: string, output: string): StepError {
+function failure(step: string, what: string, output: string): Error {
   const tail = lastLines(output);
-  const shown = tail.length > 0 ? `; last ${tail.length} lines of its output:\n${indent(tail)}` : '; it printed nothing';
-  return new StepError(`${step}: ${what}${shown}`, output);
+  const shown = tail.length > 0 ? `; last ${tail.length} lines of its output:\n${tail.map((line) => `    ${line}`).join('\n')}` : '; it printed nothing';
+  return new Error(`${step}: ${what}${shown}`);
 }
 
 /**
@@ -90,44 +68,36 @@ export function runStep(step: string, command: string, args: readonly string[], 
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
 
-    const log = options.log;
-    const heartbeat =
-      log === undefined ? undefined : setInterval(() => log(heartbeatLine(step, performance.now() - started, output)), options.heartbeatMs ?? 30_000);
+    const { log } = options;
+    const heartbeat = log && setInterval(() => log(heartbeatLine(step, performance.now() - started, output)), options.heartbeatMs ?? 30_000);
     let settled = false;
-    const killGroup = () => {
+    /** Settles once, whichever of exit, error and timeout comes first; ends the step's process group. */
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(heartbeat);
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         // The group is already empty.
       }
+      outcome();
     };
     const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      clearInterval(heartbeat);
-      killGroup();
       child.stdout.destroy();
       child.stderr.destroy();
-      reject(failure(step, `did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed`, output));
+      settle(() => reject(failure(step, `did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed`, output)));
     }, options.timeoutMs);
 
-    child.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(heartbeat);
-      reject(new Error(`${step}: could not start ${command}: ${error.message}`));
-    });
+    child.on('error', (error) => settle(() => reject(new Error(`${step}: could not start ${command}: ${error.message}`))));
     // 'close', not 'exit': the step is done when its output ends.
     child.on('close', (code, signal) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(heartbeat);
       const ms = performance.now() - started;
-      killGroup();
-      if (code === 0) resolve({ ms, output });
-      else reject(failure(step, `exited with ${code === null ? `signal ${signal ?? 'unknown'}` : `code ${code}`} after ${(ms / 1000).toFixed(1)} s`, output));
+      settle(() => {
+        if (code === 0) resolve({ ms, output });
+        else reject(failure(step, `exited with ${code === null ? `signal ${signal ?? 'unknown'}` : `code ${code}`} after ${(ms / 1000).toFixed(1)} s`, output));
+      });
     });
   });
 }
