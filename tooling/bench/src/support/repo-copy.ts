@@ -3,10 +3,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { PHASE_NAMES, parseBuildspec, type Buildspec } from '@conveyor/local-pipeline';
+import { endLeftovers } from '@conveyor/tooling-support';
 
 import type { BenchContext } from '../report';
 import { childEnv } from './child-env';
-import { endLeftovers } from './leftovers';
 import { readNpmPhases, type NpmPhases } from './npm-timing';
 import { runStep, type StepRun } from './run-step';
 import { copySource } from './tree';
