@@ -11,7 +11,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { processesMentioning, processTable, type FoundProcess } from '@conveyor/tooling-support';
+import { processesMentioning, processTable, running, type FoundProcess } from '@conveyor/tooling-support';
 
 export interface ShellProcess {
   /** Process id of the shell, which is also its process group id. */
@@ -133,14 +133,6 @@ export function processesInside(dir: string): FoundProcess[] {
 
 /** Ends the given processes by pid: SIGTERM, then SIGKILL for any still alive after a grace. */
 export async function endProcesses(pids: readonly number[], graceMs = 3_000): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return !(processTable()?.find((entry) => entry.pid === pid)?.zombie ?? false);
-    } catch {
-      return false;
-    }
-  };
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -149,8 +141,8 @@ export async function endProcesses(pids: readonly number[], graceMs = 3_000): Pr
     }
   }
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-  for (const pid of pids.filter(alive)) {
+  while (pids.some((pid) => running(pid)) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids.filter((pid) => running(pid))) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

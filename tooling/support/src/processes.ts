@@ -34,6 +34,24 @@ export function processTable(proc = '/proc'): ProcessEntry[] | undefined {
   return entries;
 }
 
+/**
+ * Whether `pid` is running: it exists and is not a zombie (a killed orphan
+ * stays one until init reaps it, which a container's init may never do).
+ */
+export function running(pid: number, proc = '/proc'): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // No /proc to ask: it answered the signal.
+  }
+}
+
 export interface FoundProcess {
   readonly pid: number;
   /** Its command line, arguments joined by spaces. */

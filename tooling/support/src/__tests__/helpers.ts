@@ -1,33 +1,17 @@
-// What the process tests share: a temp dir per test, a liveness check, polling.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// What the process tests share: a temp dir per test file, polling.
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A fresh temp dir for each test of the file, removed after it; returns a getter for the current one. */
-export function tempDirPerTest(prefix: string): () => string {
-  let dir = '';
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), `conveyor-support-${prefix}-`));
+/** One temp dir for the test file (removed after it); each call gives a new empty folder inside it. */
+export function scratch(prefix: string): () => string {
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), `conveyor-support-${prefix}-`));
   });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return () => dir;
-}
-
-/** Running, and not a zombie: a killed orphan stays one until init reaps it, which a container's init may never do. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
-  } catch {
-    return true;
-  }
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return () => mkdtempSync(path.join(root, 'test-'));
 }
 
 /** Polls `condition` every 20 ms for up to 10 s. */

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { endLeftovers, processesMentioning, processTable } from '../processes';
-import { alive, tempDirPerTest, until } from './helpers';
+import { endLeftovers, processesMentioning, processTable, running } from '../processes';
+import { scratch, until } from './helpers';
 
-const work = tempDirPerTest('processes');
+const newDir = scratch('processes');
 
 /** A fake /proc entry: its command line, its state and group in `stat`, and optionally its working directory. */
 function fakeProc(proc: string, pid: number, argv: readonly string[], options: { state?: string; pgid?: number; cwd?: string } = {}): void {
@@ -15,6 +15,12 @@ function fakeProc(proc: string, pid: number, argv: readonly string[], options: {
   writeFileSync(path.join(dir, 'stat'), `${pid} (some (odd) name) ${options.state ?? 'S'} 1 ${options.pgid ?? pid} 0 0\n`);
   if (options.cwd !== undefined) symlinkSync(options.cwd, path.join(dir, 'cwd'));
 }
+
+let dir = '';
+const work = () => dir;
+beforeEach(() => {
+  dir = newDir();
+});
 
 describe('processesMentioning', () => {
   it('when command lines mention a path, then exactly those pids are found', () => {
@@ -65,6 +71,28 @@ describe('processTable', () => {
   });
 });
 
+describe('running', () => {
+  it('when a process is alive, then it is running; once it has exited and is reaped, it is not', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    await until(() => child.pid !== undefined && running(child.pid));
+    const before = running(child.pid!);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+
+    expect(before).toBe(true);
+    expect(running(child.pid!)).toBe(false);
+  });
+
+  it('when /proc says the process is a zombie, then it is not running', () => {
+    const proc = path.join(work(), 'proc');
+    fakeProc(proc, process.pid, ['node'], { state: 'Z' });
+
+    expect(running(process.pid, proc)).toBe(false);
+    expect(running(process.pid)).toBe(true);
+  });
+});
+
 describe('endLeftovers', () => {
   it('when a detached process outlives its step in a temp dir, then it is ended and others are not', async () => {
     const marker = path.join(work(), 'step-tmp');
@@ -76,12 +104,12 @@ describe('endLeftovers', () => {
     await until(() => [leftover.pid!, bystander.pid!].every((pid) => commandLine(pid).includes(work())));
 
     const ended = endLeftovers([marker]);
-    await until(() => !alive(leftover.pid!));
-    const bystanderAlive = alive(bystander.pid!);
+    await until(() => !running(leftover.pid!));
+    const bystanderAlive = running(bystander.pid!);
     process.kill(bystander.pid!, 'SIGKILL');
 
     expect(ended).toEqual([leftover.pid]);
-    expect(alive(leftover.pid!)).toBe(false);
+    expect(running(leftover.pid!)).toBe(false);
     expect(bystanderAlive).toBe(true);
   });
 });
