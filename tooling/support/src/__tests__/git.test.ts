@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { git } from '../git';
+import { scratch } from './helpers';
 
+const newDir = scratch('git');
 let repo: string;
 
 beforeEach(() => {
-  repo = mkdtempSync(path.join(os.tmpdir(), 'conveyor-support-git-'));
+  repo = newDir();
 });
-
-afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
 describe('git', () => {
   it('when committing with an author, then the commit carries it whatever the user config says, and stdout comes back', () => {
