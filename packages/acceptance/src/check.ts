@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { ACCEPTANCE_ROUTE, HEALTH_PATH, SECURITY_HEADERS } from '@conveyor/config/contract';
 
 /** A path no service route serves: the check expects the service's JSON 404 for it. */
@@ -46,10 +48,6 @@ interface Answer {
 }
 
 type Fetched = { readonly ok: true; readonly answer: Answer } | { readonly ok: false; readonly why: string };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Why a fetch failed: the errno undici puts on `cause` (ECONNREFUSED), `TimeoutError`, or the cause's message (`bad port`). */
 function errorCode(error: unknown): string {

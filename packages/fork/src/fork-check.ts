@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { freePorts, git } from '@conveyor/tooling-support';
+
 import { currentNames, type Names } from './rename';
-import { git } from './repo';
 
 /** The fork the check makes: other names, other source kind, environments and region than the example. */
 export const FORK_NAMES: Names = { scope: '@acme', service: 'orders-api' };
@@ -163,7 +163,7 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
     timings.push({ step: name, seconds: Math.round((Date.now() - started) / 100) / 10 });
   };
   const sh = (command: string, ...args: string[]) => run(fork, logFile, command, args, log);
-  const commit = (message: string) => git(fork, ['-c', 'user.name=fork-check', '-c', 'user.email=fork-check@localhost', '-c', 'commit.gpgsign=false', 'commit', '-q', '-am', message]);
+  const commit = (message: string) => git(fork, ['commit', '-q', '-am', message], { author: 'fork-check' });
 
   try {
     await step(`clone ${root} (HEAD) to ${fork}`, () => {
@@ -223,22 +223,4 @@ export async function forkCheck(options: ForkCheckOptions): Promise<ForkCheckRes
     if (options.keep) log(`[fork-check] kept: ${tmp} (the fork in fork/, each step's output in logs/)`);
     else rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** Distinct ports free on 127.0.0.1 right now (each bound at once, then released). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }

@@ -1,9 +1,4 @@
-import { execFileSync } from 'node:child_process';
-
-/** Runs git in `cwd` and returns its stdout. */
-export function git(cwd: string, args: readonly string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-}
+import { git } from '@conveyor/tooling-support';
 
 /** The repository's top folder, from any folder inside it. */
 export function repoRoot(from: string): string {

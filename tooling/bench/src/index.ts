@@ -1,4 +1,3 @@
 export { goal, fmt, cell, type BenchContext, type Goal, type Section, type SectionResult, type Table } from './report';
 export { interleave, ratio, summarize, type Summary, type Variant } from './stats';
-export { keepAliveLoad, type KeepAliveLoadOptions, type KeepAliveLoadResult } from './load/keep-alive';
 export { renderMarkdown, type Machine } from './render';

@@ -11,10 +11,10 @@
  * labels nor line anchors, and needs unified-engine (about 130 packages) to
  * check anchors across files (see README.md).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import { git } from '@conveyor/tooling-support';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt from 'markdown-it';
 
@@ -289,10 +289,6 @@ function decoded(text: string, decode: (encoded: string) => string): string {
   } catch {
     return text;
   }
-}
-
-function git(cwd: string, args: readonly string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
 }
 
 function nulSeparated(output: string): string[] {

@@ -7,9 +7,11 @@
  * inside this run's temporary directory.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { processesMentioning, processTable, running, type FoundProcess } from '@conveyor/tooling-support';
 
 export interface ShellProcess {
   /** Process id of the shell, which is also its process group id. */
@@ -69,45 +71,13 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-interface ProcEntry {
-  readonly pid: number;
-  readonly pgid: number;
-  readonly zombie: boolean;
-}
-
-/**
- * Every process in /proc (Linux); undefined where there is no /proc.
- * Hand-written: Node has no process-table API, and `ps` prints differently on
- * every platform; the process group and zombie state are what the stops need.
- */
-function procEntries(): ProcEntry[] | undefined {
-  let names: string[];
-  try {
-    names = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return undefined;
-  }
-  const entries: ProcEntry[] = [];
-  for (const name of names) {
-    try {
-      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      entries.push({ pid: Number(name), pgid: Number(fields[2]), zombie: fields[0] === 'Z' });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return entries;
-}
-
 /**
  * Whether any live process is left in the group. Zombies do not count: where
  * PID 1 does not reap orphans (some containers), they would never go away.
  */
 export function groupAlive(pgid: number): boolean {
   if (pgid <= 0) return false;
-  const entries = procEntries();
+  const entries = processTable();
   if (entries) return entries.some((entry) => entry.pgid === pgid && !entry.zombie);
   try {
     process.kill(-pgid, 0);
@@ -155,40 +125,14 @@ export function tailOf(file: string, count: number): string[] {
 
 /**
  * Processes still running inside `dir` (their working directory or command
- * line is below it): what a run left behind. Empty where there is no /proc.
+ * line is in it): what a run left behind. Empty where there is no /proc.
  */
-export function processesInside(dir: string): { readonly pid: number; readonly command: string }[] {
-  const entries = procEntries() ?? [];
-  const found: { pid: number; command: string }[] = [];
-  for (const entry of entries) {
-    if (entry.pid === process.pid || entry.zombie) continue;
-    let cwd = '';
-    let command = '';
-    try {
-      cwd = readlinkSync(`/proc/${entry.pid}/cwd`);
-    } catch {
-      // Gone, or not ours to inspect.
-    }
-    try {
-      command = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    } catch {
-      // Gone.
-    }
-    if (cwd === dir || cwd.startsWith(`${dir}/`) || command.includes(`${dir}/`)) found.push({ pid: entry.pid, command });
-  }
-  return found;
+export function processesInside(dir: string): FoundProcess[] {
+  return processesMentioning([dir]);
 }
 
 /** Ends the given processes by pid: SIGTERM, then SIGKILL for any still alive after a grace. */
 export async function endProcesses(pids: readonly number[], graceMs = 3_000): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return !(procEntries()?.find((entry) => entry.pid === pid)?.zombie ?? false);
-    } catch {
-      return false;
-    }
-  };
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -197,8 +141,8 @@ export async function endProcesses(pids: readonly number[], graceMs = 3_000): Pr
     }
   }
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-  for (const pid of pids.filter(alive)) {
+  while (pids.some((pid) => running(pid)) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids.filter((pid) => running(pid))) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
+
+import { freePort } from '@conveyor/tooling-support';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'service-with-test-routes.cjs');
 
@@ -17,14 +18,6 @@ export interface ServiceProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** True once 'ready' was received. */
   readonly wasReady: () => boolean;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Starts the real service as a child process with an IPC channel, as pm2 does. */

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 
-import { cleanup, freePort, get, startService, type ServiceProcess } from './process';
+import { freePort } from '@conveyor/tooling-support';
+
+import { cleanup, get, startService, type ServiceProcess } from './process';
 
 let service: ServiceProcess | undefined;
 afterEach(() => {

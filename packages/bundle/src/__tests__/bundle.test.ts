@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { INSTALL_ROOT, SERVICE_NAME, STARTUP_TIMEOUT_MS } from '@conveyor/config';
+import { freePort } from '@conveyor/tooling-support';
 
 import { createBundle, type BundleReport } from '../bundle';
 import { readLockfile } from '../lockfile';
@@ -27,16 +27,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function freePort(): Promise<number> {
-  const server = net.createServer();
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }),
-  );
-}
 
 describe('createBundle', () => {
   it('when packaged, then the revision has appspec.yml at its root, the hooks, deploy.env and the app', () => {

@@ -1,19 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { git as gitIn } from '@conveyor/tooling-support';
 
 import { resolveCommit } from '../commit';
 
 let repo: string;
 let head: string;
 
-function git(...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-  }).trim();
-}
+/** git in the test's repository, committing as `test`; stdout trimmed. */
+const git = (...args: string[]): string => gitIn(repo, args, { author: 'test' }).trim();
 
 beforeEach(() => {
   repo = mkdtempSync(path.join(os.tmpdir(), 'bundle-commit-'));

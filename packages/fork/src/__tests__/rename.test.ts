@@ -1,20 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { git as gitIn } from '@conveyor/tooling-support';
 import fc from 'fast-check';
 
 import { currentNames, RenameError, renameRepository, type RenameReport } from '../rename';
 
 let root: string;
 
-function git(...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-}
+/** git in the test's repository, committing as `test`. */
+const git = (...args: string[]): string => gitIn(root, args, { author: 'test' });
 
 function write(file: string, content: string | Buffer): void {
   mkdirSync(path.dirname(path.join(root, file)), { recursive: true });

@@ -17,4 +17,6 @@ export type {
 } from './buildspec';
 export { BuildspecError } from './errors';
 export type { BuildspecProblem } from './errors';
+export { copyWorkingTree } from './source';
+export type { CopyOptions, CopyResult } from './source';
 export { PARENT_ENV_ALLOW_LIST, PARENT_ENV_ALLOW_PREFIXES } from './env';

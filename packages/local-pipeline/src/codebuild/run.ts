@@ -215,14 +215,14 @@ class Build {
     const { source, sourceRoot } = this.ctx;
     const buildspecPath = this.ctx.buildspecPath ?? 'buildspec.yml';
     this.print(`build #${this.ctx.buildNumber} (${this.buildId}) of ${buildspecPath}`);
-    const copy = copyWorkingTree(sourceRoot, this.srcDir, [this.ctx.workDir, this.ctx.cacheDir]);
+    const copy = copyWorkingTree(sourceRoot, this.srcDir, { exclude: [this.ctx.workDir, this.ctx.cacheDir] });
     commitCopy(this.srcDir, source);
     this.print(
       `source: ${source.commit}${source.dirty ? ', dirty: true (uncommitted changes are built too)' : ''}; ` +
-        `${plural(copy.copied, 'file')} copied to ${this.srcDir}`,
+        `${plural(copy.files.length, 'file')} copied to ${this.srcDir}`,
     );
     for (const skipped of copy.skipped) this.print(`note: ${skipped} is not a file (a git submodule?) and was not copied`);
-    this.ctx.log.line(`Source: ${sourceRoot} at ${source.commit}${source.dirty ? ' (dirty)' : ''}, ${plural(copy.copied, 'file')}`);
+    this.ctx.log.line(`Source: ${sourceRoot} at ${source.commit}${source.dirty ? ' (dirty)' : ''}, ${plural(copy.files.length, 'file')}`);
 
     const file = path.join(this.srcDir, buildspecPath);
     if (!existsSync(file)) {

@@ -5,7 +5,7 @@
 // Ignored files (node_modules, .turbo, .rehearsal, .env…) never reach the
 // copy, so the build starts as clean as CodeBuild's does.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 export interface SourceVersion {
@@ -15,10 +15,26 @@ export interface SourceVersion {
   readonly dirty: boolean;
 }
 
+export interface CopyOptions {
+  /**
+   * Folders never copied (the rehearsal's own, in case they are not
+   * git-ignored), so a build can never copy itself. @default none
+   */
+  readonly exclude?: readonly string[];
+  /**
+   * Copy only what differs from HEAD (uncommitted edits, untracked files) and
+   * delete in `destination` what the working tree deleted: for a destination
+   * that already holds HEAD, such as a clone of the checkout. @default false:
+   * every file, into an empty destination
+   */
+  readonly uncommittedOnly?: boolean;
+}
+
 export interface CopyResult {
-  readonly copied: number;
-  /** Tracked files deleted from the working tree: not copied, as a commit of the tree would not have them. */
-  readonly deleted: number;
+  /** Paths copied, relative to the source root. */
+  readonly files: readonly string[];
+  /** Tracked files deleted from the working tree: not copied (and removed from the destination), as a commit of the tree would not have them. */
+  readonly deleted: readonly string[];
   /** Git submodules and other entries that are neither files nor links. */
   readonly skipped: readonly string[];
 }
@@ -51,20 +67,22 @@ export function sourceLabel(source: SourceVersion): string {
 /**
  * Copies committed and uncommitted, not ignored files from `sourceRoot` into
  * `destination`, keeping file modes (hook scripts stay executable) and
- * symbolic links. Paths under `exclude` (the rehearsal's own directories, in
- * case they are not git-ignored) are never copied, so a build can never copy
- * itself.
+ * symbolic links as links. The one copy of a working tree in the project:
+ * the rehearsal's DOWNLOAD_SOURCE, the bench's throwaway repo and the
+ * workshop check's clone (which takes only the uncommitted files) use it.
  */
-export function copyWorkingTree(sourceRoot: string, destination: string, exclude: readonly string[]): CopyResult {
-  const listing = git(sourceRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+export function copyWorkingTree(sourceRoot: string, destination: string, options: CopyOptions = {}): CopyResult {
+  const listing = options.uncommittedOnly
+    ? git(sourceRoot, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']) + git(sourceRoot, ['ls-files', '-z', '--others', '--exclude-standard'])
+    : git(sourceRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
   // An unmerged file is listed once per stage; copy it once.
-  const files = [...new Set(listing.split('\0').filter((f) => f !== ''))];
-  const excluded = exclude.map((dir) => path.relative(sourceRoot, dir)).filter((rel) => rel !== '' && !rel.startsWith('..'));
+  const listed = [...new Set(listing.split('\0').filter((f) => f !== ''))];
+  const excluded = (options.exclude ?? []).map((dir) => path.relative(sourceRoot, dir)).filter((rel) => rel !== '' && !rel.startsWith('..'));
 
-  let copied = 0;
-  let deleted = 0;
+  const files: string[] = [];
+  const deleted: string[] = [];
   const skipped: string[] = [];
-  for (const file of files) {
+  for (const file of listed) {
     if (excluded.some((dir) => file === dir || file.startsWith(`${dir}/`))) continue;
     const from = path.join(sourceRoot, file);
     const to = path.join(destination, file);
@@ -72,23 +90,23 @@ export function copyWorkingTree(sourceRoot: string, destination: string, exclude
     try {
       stat = lstatSync(from);
     } catch {
-      deleted++;
+      rmSync(to, { force: true });
+      deleted.push(file);
       continue;
     }
-    if (stat.isSymbolicLink()) {
-      mkdirSync(path.dirname(to), { recursive: true });
-      symlinkSync(readlinkSync(from), to);
-    } else if (stat.isFile()) {
-      mkdirSync(path.dirname(to), { recursive: true });
-      // copyFile keeps the mode bits, so executable scripts stay executable.
-      copyFileSync(from, to);
-    } else {
+    if (!stat.isFile() && !stat.isSymbolicLink()) {
       skipped.push(file);
       continue;
     }
-    copied++;
+    // A clone holds the committed version; a link cannot be written over.
+    rmSync(to, { force: true });
+    mkdirSync(path.dirname(to), { recursive: true });
+    // copyFile keeps the mode bits, so executable scripts stay executable.
+    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else copyFileSync(from, to);
+    files.push(file);
   }
-  return { copied, deleted, skipped };
+  return { files, deleted, skipped };
 }
 
 /**
@@ -120,6 +138,8 @@ export function commitCopy(destination: string, source: SourceVersion): void {
   ]);
 }
 
+// The rehearsal's own small wrapper, not @conveyor/tooling-support's: the
+// product does not depend on the developer tooling.
 function git(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEnv } from 'node:util';
 
 import { formatCheck, runAcceptance } from '@conveyor/acceptance';
@@ -226,10 +227,6 @@ function findInstalledPm2(slotRoot: string): string | undefined {
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Polls /health through the proxy until it reports `commit` (the ALB's view of the switch). */
 async function waitForCommitThroughProxy(port: number, commit: string): Promise<boolean> {

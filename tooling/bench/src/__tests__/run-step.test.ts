@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { heartbeatLine, lastLines, runStep } from '../support/run-step';
-import { alive, tempDirPerTest } from './helpers';
+import { running as alive } from '@conveyor/tooling-support';
+
+import { tempDirPerTest } from './helpers';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 const work = tempDirPerTest('step');

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { naiveBundleSize, workspaceLinks } from '../sections/bundle';
-import { addSizes, copySource, sourceFiles, treeSize } from '../support/tree';
+import { addSizes, treeSize } from '../support/tree';
 
 let work: string;
 
@@ -19,10 +18,6 @@ afterEach(() => {
 function write(file: string, content: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, content);
-}
-
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd, stdio: 'ignore' });
 }
 
 describe('treeSize', () => {
@@ -52,60 +47,6 @@ describe('treeSize', () => {
     ]);
 
     expect(total).toEqual({ files: 3, bytes: 15, symlinks: 3 });
-  });
-});
-
-describe('copySource', () => {
-  function makeRepo(): string {
-    const repo = path.join(work, 'repo');
-    write(path.join(repo, '.gitignore'), 'node_modules/\ndist/\n');
-    write(path.join(repo, 'tracked.txt'), 'tracked');
-    write(path.join(repo, 'scripts', 'hook.sh'), '#!/bin/sh\necho hi\n');
-    chmodSync(path.join(repo, 'scripts', 'hook.sh'), 0o755);
-    symlinkSync('tracked.txt', path.join(repo, 'link.txt'));
-    write(path.join(repo, 'gone.txt'), 'deleted after the commit');
-    git(repo, 'init', '--quiet');
-    git(repo, 'add', '--all');
-    git(repo, 'commit', '--quiet', '-m', 'initial');
-    write(path.join(repo, 'untracked.txt'), 'new work');
-    write(path.join(repo, 'tracked.txt'), 'edited, not committed');
-    write(path.join(repo, 'node_modules', 'pkg', 'index.js'), 'ignored');
-    write(path.join(repo, 'app', 'dist', 'main.js'), 'ignored');
-    rmSync(path.join(repo, 'gone.txt'));
-    return repo;
-  }
-
-  it('when copying a working tree, then tracked and untracked files come as on disk and ignored ones do not', () => {
-    const repo = makeRepo();
-    const copy = path.join(work, 'copy');
-
-    const copied = copySource(repo, copy);
-
-    expect(readFileSync(path.join(copy, 'tracked.txt'), 'utf8')).toBe('edited, not committed');
-    expect(readFileSync(path.join(copy, 'untracked.txt'), 'utf8')).toBe('new work');
-    expect(existsSync(path.join(copy, 'node_modules'))).toBe(false);
-    expect(existsSync(path.join(copy, 'app', 'dist'))).toBe(false);
-    expect(existsSync(path.join(copy, 'gone.txt'))).toBe(false);
-    expect([...copied].sort()).toEqual(['.gitignore', 'link.txt', 'scripts/hook.sh', 'tracked.txt', 'untracked.txt']);
-  });
-
-  it('when copying a working tree, then executable modes and symbolic links are kept', () => {
-    const repo = makeRepo();
-    const copy = path.join(work, 'copy');
-
-    copySource(repo, copy);
-
-    expect(statSync(path.join(copy, 'scripts', 'hook.sh')).mode & 0o111).not.toBe(0);
-    expect(lstatSync(path.join(copy, 'link.txt')).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(path.join(copy, 'link.txt'))).toBe('tracked.txt');
-  });
-
-  it('when listing the source, then each file appears once and ignored files never', () => {
-    const repo = makeRepo();
-
-    const files = sourceFiles(repo);
-
-    expect([...files].sort()).toEqual(['.gitignore', 'gone.txt', 'link.txt', 'scripts/hook.sh', 'tracked.txt', 'untracked.txt']);
   });
 });
 

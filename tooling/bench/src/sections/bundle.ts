@@ -8,11 +8,11 @@ import path from 'node:path';
 import { createBundle } from '@conveyor/bundle';
 import { INSTALL_ROOT, INSTANCE_ENV_FILE, LOG_DIR, SERVICE_NAME } from '@conveyor/config';
 import { runLifecycle, type LocalInstance } from '@conveyor/local-pipeline';
+import { freePort } from '@conveyor/tooling-support';
 
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult, type Table } from '../report';
 import { summarize, type Summary } from '../stats';
 import { childEnv } from '../support/child-env';
-import { freePort } from '../support/processes';
 import { addSizes, treeSize, type TreeSize } from '../support/tree';
 
 /**

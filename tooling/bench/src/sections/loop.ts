@@ -10,9 +10,10 @@
 import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import { freePort } from '@conveyor/tooling-support';
+
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult } from '../report';
 import { interleave, ratio, summarize, type Summary } from '../stats';
-import { freePort } from '../support/processes';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
 import { runStep } from '../support/run-step';
 

@@ -7,14 +7,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createBundle } from '@conveyor/bundle';
+import { freePort, loadUntil, type LoadSummary } from '@conveyor/tooling-support';
 
-import { keepAliveLoad, type KeepAliveLoadResult } from '../load/keep-alive';
 import { cell, goal, type Section } from '../report';
 import { summarize } from '../stats';
 import { privatePm2, type Pm2 } from '../support/pm2';
-import { freePort, sleep, waitForHealthy } from '../support/processes';
+import { waitForHealthy } from '../support/processes';
 
 /**
  * The load hits the greeting endpoint, as users would: /health answers 503
@@ -89,7 +90,7 @@ export const reloadSection: Section = {
       await Promise.all(targets.map((t) => waitForHealthy(t.port, 30_000)));
       ctx.log(`reload: both clusters serving (${RELOAD_LOAD.workers} workers each); ${reloads} reloads each, interleaved`);
 
-      const results = new Map<string, KeepAliveLoadResult[]>(targets.map((t) => [t.name, []]));
+      const results = new Map<string, LoadSummary[]>(targets.map((t) => [t.name, []]));
       const durations = new Map<string, number[]>(targets.map((t) => [t.name, []]));
       for (let i = 0; i < reloads; i += 1) {
         for (const target of i % 2 === 0 ? targets : [...targets].reverse()) {
@@ -103,7 +104,7 @@ export const reloadSection: Section = {
             durations.get(target.name)!.push(Date.now() - t0);
             await sleep(RELOAD_LOAD.settleMs);
           })();
-          const result = await keepAliveLoad({ port: target.port, path: RELOAD_LOAD.path, connections: RELOAD_LOAD.connections, until: reload, maxDurationMs: 90_000, requestTimeoutMs: 5_000 });
+          const result = await loadUntil(reload, { port: target.port, path: RELOAD_LOAD.path, connections: RELOAD_LOAD.connections, maxDurationMs: 90_000, requestTimeoutMs: 5_000 });
           await reload;
           results.get(target.name)!.push(result);
           ctx.log(`reload: ${target.name} ${i + 1}/${reloads}: ${result.failed} failed of ${result.sent} (${Date.now() - started} ms)${describe(result.failures)}`);

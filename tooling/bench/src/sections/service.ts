@@ -7,12 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { freePort } from '@conveyor/tooling-support';
 import autocannon from 'autocannon';
 
 import { cell, goal, type Section } from '../report';
 import { ratio, summarize, interleave, type Summary } from '../stats';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from '../support/cpu-profile';
-import { freePort, startServer, type Server } from '../support/processes';
+import { startServer, type Server } from '../support/processes';
 
 /** The same load for every variant: keep-alive connections, no pipelining, as an ALB sends. */
 export const LOAD = { connections: 32, pipelining: 1, durationSeconds: 5, warmupSeconds: 1 } as const;

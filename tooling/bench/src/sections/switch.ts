@@ -7,11 +7,10 @@
 import path from 'node:path';
 
 import { createBundle } from '@conveyor/bundle';
+import { freePorts, loadUntil, type LoadSummary } from '@conveyor/tooling-support';
 
-import { keepAliveLoad, type KeepAliveLoadResult } from '../load/keep-alive';
 import { cell, goal, type Section } from '../report';
 import { summarize } from '../stats';
-import { freePort } from '../support/processes';
 import { runStep } from '../support/run-step';
 
 export const SWITCH_LOAD = { connections: 16, path: '/health' } as const;
@@ -19,7 +18,7 @@ export const SWITCH_LOAD = { connections: 16, path: '/health' } as const;
 interface Switch {
   readonly from: string;
   readonly to: string;
-  readonly load: KeepAliveLoadResult;
+  readonly load: LoadSummary;
   /** Deploy start to the first answer from the new revision through the load balancer. */
   readonly toServingMs: number | undefined;
   /** Deploy start to the deployment's end (old slot drained and stopped). */
@@ -43,8 +42,8 @@ export const switchSection: Section = {
       }),
     );
     const stateDir = path.join(work, 'state');
-    const proxyPort = await freePort();
-    const slotPorts = { blue: await freePort(), green: await freePort() };
+    const [proxyPort, blue, green] = (await freePorts(3)) as [number, number, number];
+    const slotPorts = { blue, green };
     // The rehearsal CLI in its own process, exactly as `npm run rehearse -- deploy`
     // runs it: the deployer's synchronous pm2 calls must not stall the load client.
     // A failed command rejects with the end of its output.
@@ -68,7 +67,7 @@ export const switchSection: Section = {
         const to = commits[(i + 1) % 2]!;
         const started = Date.now();
         const deployment = deploy(`deployment of ${to}`, bundles[(i + 1) % 2]!);
-        const load = await keepAliveLoad({ port: proxyPort, path: SWITCH_LOAD.path, connections: SWITCH_LOAD.connections, until: deployment, maxDurationMs: 180_000 });
+        const load = await loadUntil(deployment, { port: proxyPort, path: SWITCH_LOAD.path, connections: SWITCH_LOAD.connections, maxDurationMs: 180_000, requestTimeoutMs: 5_000 });
         await deployment;
         const deployMs = Date.now() - started;
         // The load started with the deployment, so first-seen times are from deploy start.

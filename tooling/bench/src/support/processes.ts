@@ -1,17 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
-
-export function freePort(): Promise<number> {
-  const server = net.createServer();
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** GET a path on 127.0.0.1 with a timeout; resolves the status and body, rejects on socket errors. */
 export function get(port: number, path = '/health', timeoutMs = 2_000): Promise<{ status: number; body: string }> {
@@ -43,8 +32,6 @@ export async function waitForHealthy(port: number, timeoutMs = 30_000, path = '/
   }
   throw new Error(`port ${port} did not answer 200 on ${path} within ${timeoutMs} ms (last: ${last})`);
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface Server {
   readonly port: number;

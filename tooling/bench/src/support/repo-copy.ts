@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
+import { endLeftovers } from '@conveyor/tooling-support';
+
 import type { BenchContext } from '../report';
 import { childEnv } from './child-env';
-import { endLeftovers } from './leftovers';
 import { copySource } from './tree';
 
 /**

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+
+import { copyWorkingTree } from '@conveyor/local-pipeline';
 
 export interface TreeSize {
   /** Regular files. */
@@ -49,43 +50,10 @@ export function addSizes(sizes: readonly TreeSize[]): TreeSize {
 }
 
 /**
- * The repo's source as a fresh clone plus your uncommitted work would have it:
- * tracked and untracked files that git does not ignore (never node_modules,
- * dist, .turbo...), relative to `repoRoot`.
- */
-export function sourceFiles(repoRoot: string): string[] {
-  const listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-  // An unmerged file is listed once per stage.
-  return [...new Set(listing.split('\0').filter((file) => file !== ''))];
-}
-
-/**
- * Copies `sourceFiles(repoRoot)` into `destination`, keeping file modes (hook
- * scripts stay executable) and symbolic links as links. Tracked files deleted
- * from the working tree are skipped. Returns the paths copied.
+ * The working tree copied as the rehearsal's build copies it (tracked and
+ * untracked files git does not ignore, modes and links kept); the paths
+ * copied. The bench measures what the build would see.
  */
 export function copySource(repoRoot: string, destination: string): string[] {
-  const copied: string[] = [];
-  for (const file of sourceFiles(repoRoot)) {
-    const from = path.join(repoRoot, file);
-    const to = path.join(destination, file);
-    let stat;
-    try {
-      stat = lstatSync(from);
-    } catch {
-      continue;
-    }
-    if (!stat.isFile() && !stat.isSymbolicLink()) continue;
-    mkdirSync(path.dirname(to), { recursive: true });
-    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
-    else copyFileSync(from, to);
-    copied.push(file);
-  }
-  return copied;
+  return [...copyWorkingTree(repoRoot, destination).files];
 }

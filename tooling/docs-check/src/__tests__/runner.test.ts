@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+import { freePort, git } from '@conveyor/tooling-support';
 
 import { WorkshopError, runWorkshop, type RunWorkshopOptions } from '../runner';
 
@@ -17,21 +18,12 @@ function makeRepo(markdown: string): string {
   mkdirSync(path.join(repo, 'docs', 'workshop'), { recursive: true });
   writeFileSync(path.join(repo, 'docs', 'workshop', '01-test.md'), markdown);
   writeFileSync(path.join(repo, 'greeting.txt'), 'committed\n');
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' });
-  git('init', '--quiet');
-  git('add', '.');
-  git('commit', '--quiet', '-m', 'module');
+  git(repo, ['init', '--quiet']);
+  git(repo, ['add', '.']);
+  git(repo, ['commit', '--quiet', '-m', 'module'], { author: 't' });
   writeFileSync(path.join(repo, 'greeting.txt'), 'edited, not committed\n');
   writeFileSync(path.join(repo, 'new-file.txt'), 'untracked\n');
   return repo;
-}
-
-function freePort(): Promise<number> {
-  const server = net.createServer();
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    server.close(() => resolve(port));
-  }));
 }
 
 function options(repo: string, extra: Partial<RunWorkshopOptions> = {}): RunWorkshopOptions & { lines: string[] } {

@@ -1,8 +1,9 @@
 // Fixture repositories for the build emulator's tests: real git, real bash, no mocks.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { git } from '@conveyor/tooling-support';
 
 import { runBuildspec, type BuildOptions, type BuildResult } from '../index';
 
@@ -58,12 +59,10 @@ export function writeFiles(root: string, files: Readonly<Record<string, FixtureF
 }
 
 export function commit(root: string, message: string): void {
-  git(root, ['-c', 'user.email=fixture@example.com', '-c', 'user.name=Fixture', 'commit', '--quiet', '--allow-empty', '-m', message]);
+  git(root, ['commit', '--quiet', '--allow-empty', '-m', message], { author: 'Fixture' });
 }
 
-export function git(cwd: string, args: readonly string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+export { git };
 
 /** The minimal parent environment: enough to find bash and git. */
 export function parentEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string | undefined> {

@@ -1,9 +1,9 @@
 // DOWNLOAD_SOURCE, locally: what the copy of the working tree holds.
-import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
-import { BuildspecError } from '../index';
-import { build, commit, createRepo, git, readBuilt, TEST_TIMEOUT_MS, writeFiles } from './helpers';
+import { BuildspecError, copyWorkingTree } from '../index';
+import { build, commit, createRepo, git, readBuilt, tempDirOf, TEST_TIMEOUT_MS, writeFiles } from './helpers';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
 
@@ -170,5 +170,77 @@ describe('finding the buildspec', () => {
     git(repo.root, ['init', '--quiet']);
 
     await expect(build(repo)).rejects.toThrow(/has no commit to build/);
+  });
+});
+
+describe('copyWorkingTree', () => {
+  /** A committed repo, then edited: a file changed, one new, one deleted, ignored files written, an executable and a link. */
+  function editedRepo(): string {
+    const { root } = createRepo({
+      '.gitignore': 'node_modules/\ndist/\n',
+      'tracked.txt': 'tracked',
+      'scripts/hook.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+      'gone.txt': 'deleted after the commit',
+    });
+    symlinkSync('tracked.txt', path.join(root, 'link.txt'));
+    git(root, ['add', 'link.txt']);
+    commit(root, 'a link');
+    writeFiles(root, {
+      'untracked.txt': 'new work',
+      'tracked.txt': 'edited, not committed',
+      'node_modules/pkg/index.js': 'ignored',
+      'app/dist/main.js': 'ignored',
+    });
+    rmSync(path.join(root, 'gone.txt'));
+    return root;
+  }
+
+  it('when copying a working tree, then tracked and untracked files come as on disk and ignored ones do not', () => {
+    const repo = editedRepo();
+    const copy = path.join(tempDirOf('copy'), 'copy');
+
+    const copied = copyWorkingTree(repo, copy);
+
+    expect(readFileSync(path.join(copy, 'tracked.txt'), 'utf8')).toBe('edited, not committed');
+    expect(readFileSync(path.join(copy, 'untracked.txt'), 'utf8')).toBe('new work');
+    expect(existsSync(path.join(copy, 'node_modules'))).toBe(false);
+    expect(existsSync(path.join(copy, 'app', 'dist'))).toBe(false);
+    expect(existsSync(path.join(copy, 'gone.txt'))).toBe(false);
+    expect([...copied.files].sort()).toEqual(['.gitignore', 'link.txt', 'scripts/hook.sh', 'tracked.txt', 'untracked.txt']);
+  });
+
+  it('when copying a working tree, then executable modes and symbolic links are kept', () => {
+    const repo = editedRepo();
+    const copy = path.join(tempDirOf('copy'), 'copy');
+
+    copyWorkingTree(repo, copy);
+
+    expect(statSync(path.join(copy, 'scripts', 'hook.sh')).mode & 0o111).not.toBe(0);
+    expect(lstatSync(path.join(copy, 'link.txt')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(path.join(copy, 'link.txt'))).toBe('tracked.txt');
+  });
+
+  it('when listing the source, then each file appears once and ignored files never', () => {
+    const repo = editedRepo();
+
+    const { files, deleted } = copyWorkingTree(repo, path.join(tempDirOf('copy'), 'copy'));
+
+    expect([...files, ...deleted].sort()).toEqual(['.gitignore', 'gone.txt', 'link.txt', 'scripts/hook.sh', 'tracked.txt', 'untracked.txt']);
+    expect(deleted).toEqual(['gone.txt']);
+  });
+
+  it('when only the uncommitted files go onto a clone, then edits and new files are copied, deleted ones removed, and the clone is otherwise untouched', () => {
+    const repo = editedRepo();
+    const clone = path.join(tempDirOf('clone'), 'clone');
+    git(path.dirname(clone), ['clone', '--quiet', repo, clone]);
+
+    const result = copyWorkingTree(repo, clone, { uncommittedOnly: true });
+
+    expect([...result.files].sort()).toEqual(['tracked.txt', 'untracked.txt']);
+    expect(result.deleted).toEqual(['gone.txt']);
+    expect(readFileSync(path.join(clone, 'tracked.txt'), 'utf8')).toBe('edited, not committed');
+    expect(existsSync(path.join(clone, 'gone.txt'))).toBe(false);
+    expect(existsSync(path.join(clone, 'node_modules'))).toBe(false);
+    expect(git(clone, ['status', '--porcelain']).split('\n').filter(Boolean).sort()).toEqual([' D gone.txt', ' M tracked.txt', '?? untracked.txt']);
   });
 });

@@ -2,11 +2,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { createBundle } from '@conveyor/bundle';
+import { freePorts } from '@conveyor/tooling-support';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 
@@ -82,16 +82,6 @@ export function makeSlowHookBundle(bundle: string, dir: string, commit: string):
   return slow;
 }
 
-export function freePort(): Promise<number> {
-  const server = net.createServer();
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }),
-  );
-}
-
 /**
  * The settings the hook scripts run with on a local stand-in for one instance
  * under `work` (install root, log dir, pm2 home), with its instance env file
@@ -125,7 +115,8 @@ export interface RehearsalPorts {
 }
 
 export async function freeRehearsalPorts(): Promise<RehearsalPorts> {
-  return { proxy: await freePort(), blue: await freePort(), green: await freePort() };
+  const [proxy, blue, green] = (await freePorts(3)) as [number, number, number];
+  return { proxy, blue, green };
 }
 
 export interface CliRun {

@@ -7,7 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, health, instanceHookEnv, makeBrokenBundle, makeBundle, mountTmpfs, pm2Kill, runHook, tempDir, tmpfsMountable, unmount } from './fixtures';
+import { freePort } from '@conveyor/tooling-support';
+
+import { health, instanceHookEnv, makeBrokenBundle, makeBundle, mountTmpfs, pm2Kill, runHook, tempDir, tmpfsMountable, unmount } from './fixtures';
 
 let work: string;
 let bundle: string;

@@ -1,7 +1,9 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, health, instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from './fixtures';
+import { freePort } from '@conveyor/tooling-support';
+
+import { health, instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from './fixtures';
 
 // One instance, deployed to in sequence: the tests below share it, in order.
 let work: string;

@@ -4,8 +4,9 @@
 // within its short watch, naming the crash loop on its last line, instead of
 // reporting success and leaving ValidateService to find out a minute later;
 // version 1 must serve every request meanwhile.
+import { failureReasons, startLoad } from '@conveyor/tooling-support';
+
 import { health, makeBrokenBundle } from '../../codedeploy/__tests__/fixtures';
-import { failureReasons, startLoad } from './load';
 import { rehearsalServingVersion1, type DrillRehearsal } from './rehearsal';
 
 let rehearsal: DrillRehearsal;

@@ -12,8 +12,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import { failureReasons, startLoad } from '@conveyor/tooling-support';
+
 import { health, makeBundle, mountTmpfs, tmpfsMountable, unmount } from '../../codedeploy/__tests__/fixtures';
-import { failureReasons, startLoad } from './load';
 import { rehearsalServingVersion1, type DrillRehearsal } from './rehearsal';
 
 const mountable = tmpfsMountable();

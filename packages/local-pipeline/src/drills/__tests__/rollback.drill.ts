@@ -9,8 +9,9 @@
 // failed requests must be the 5xx the alarm counted.
 import net from 'node:net';
 
+import { failureReasons, startLoad } from '@conveyor/tooling-support';
+
 import { health, makeFailingGreetingBundle } from '../../codedeploy/__tests__/fixtures';
-import { failureReasons, startLoad } from './load';
 import { rehearsalServingVersion1, type DrillRehearsal } from './rehearsal';
 
 /** A name the bad release fails on (it has a space); the acceptance check's own name has none. */

@@ -10,8 +10,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from '../../codedeploy/__tests__/fixtures';
-import { failureReasons, startLoad } from './load';
+import { failureReasons, freePort, startLoad } from '@conveyor/tooling-support';
+
+import { instanceHookEnv, makeBundle, pm2Kill, runHook, tempDir } from '../../codedeploy/__tests__/fixtures';
 
 const run = promisify(execFile);
 
