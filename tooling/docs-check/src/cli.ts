@@ -1,22 +1,12 @@
-/**
- * `npm run workshop`: runs every runnable block of the workshop modules in a
- * throwaway copy of the repo and checks their documented output.
- *
- *   npm run workshop                          every module in docs/workshop, in order
- *   npm run workshop -- 01 02                 only these modules (by number or path)
- *   npm run workshop -- --capture             also print each block's real output (to write "what you should see")
- *   npm run workshop -- --keep                keep the copy and the logs (printed at the end)
- *   npm run workshop -- --copy <dir> 04       run in a copy kept earlier, e.g. one module again
- *   npm run workshop -- --head                test HEAD as committed, without the checkout's uncommitted files
- *   npm run workshop -- --list                list the runnable blocks; run nothing
- */
-import { execFileSync } from 'node:child_process';
+// `npm run workshop`: arguments, Ctrl-C and exit codes around runWorkshop (runner.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { git } from '@conveyor/tooling-support';
+
 import { MarkerError } from './markers';
-import { WorkshopError, duration, loadModules, runWorkshop } from './runner';
+import { WorkshopError, describeStep, duration, loadModules, runWorkshop } from './runner';
 
 const USAGE = `usage: docs-check workshop [module...] [options]
   module               a module's number (01) or its path from the repo root; default: every docs/workshop/NN-*.md
@@ -34,28 +24,21 @@ class UsageError extends Error {}
 
 function repoRoot(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return git(process.cwd(), ['rev-parse', '--show-toplevel']).trim();
   } catch {
     throw new UsageError('run inside the repository (git rev-parse found no work tree)');
   }
 }
 
-/** Module files, relative to the root: the ones named, or every NN-*.md in docs/workshop. */
+/** Module files, relative to the root: the ones named (a number or a path), or every NN-*.md in docs/workshop. */
 function moduleFiles(root: string, names: readonly string[]): string[] {
   if (!existsSync(path.join(root, WORKSHOP_DIR))) throw new UsageError(`${root} has no ${WORKSHOP_DIR} folder`);
-  const all = readdirSync(path.join(root, WORKSHOP_DIR))
-    .filter((name) => /^\d\d-.*\.md$/.test(name))
-    .sort()
-    .map((name) => `${WORKSHOP_DIR}/${name}`);
-  if (names.length === 0) return all;
+  const all = readdirSync(path.join(root, WORKSHOP_DIR)).filter((name) => /^\d\d-.*\.md$/.test(name)).sort();
+  if (names.length === 0) return all.map((name) => `${WORKSHOP_DIR}/${name}`);
   return names.map((name) => {
-    if (/^\d\d$/.test(name)) {
-      const found = all.find((file) => path.basename(file).startsWith(`${name}-`));
-      if (!found) throw new UsageError(`no module ${name} in ${WORKSHOP_DIR}`);
-      return found;
-    }
-    const relative = path.relative(root, path.resolve(root, name));
-    if (!existsSync(path.join(root, relative))) throw new UsageError(`${name}: no such file (paths are relative to the repo root)`);
+    const file = /^\d\d$/.test(name) ? all.find((module) => module.startsWith(`${name}-`)) : undefined;
+    const relative = file ? `${WORKSHOP_DIR}/${file}` : path.relative(root, path.resolve(root, name));
+    if (!existsSync(path.join(root, relative))) throw new UsageError(/^\d\d$/.test(name) ? `no module ${name} in ${WORKSHOP_DIR}` : `${name}: no such file (paths are relative to the repo root)`);
     return relative;
   });
 }
@@ -86,9 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const module of loadModules(root, files)) {
       console.log(`${module.file}: ${module.steps.length} runnable block(s)`);
       for (const [index, step] of module.steps.entries()) {
-        const what = step.kind === 'stop' ? `stop ${step.names.join(' ') || '(all)'}` : step.command.trim().split('\n')[0];
-        const how = step.kind === 'background' ? ` [background ${step.name}${step.ready ? `, ready ${step.ready}` : ''}]` : '';
-        console.log(`  ${index + 1}. line ${step.line}: ${what}${how}${step.kind !== 'stop' && step.output ? ' [output checked]' : ''}`);
+        console.log(`  ${index + 1}. line ${step.line}: ${describeStep(step)}${step.output ? ' [output checked]' : ''}`);
       }
     }
     return 0;

@@ -1,15 +1,8 @@
 /**
- * The Markdown link check: every relative link and image in the repository's
- * tracked Markdown files must point at something that exists in the
- * repository, and every `#anchor` at a heading (or an explicit `<a id>`/
- * `<a name>`) of its target, slugged the way GitHub does. http(s), mailto and
- * other links with a scheme are skipped: no network here.
- *
- * Hand-written on markdown-it and github-slugger rather than
- * remark-validate-links, which checks neither raw HTML links and `<a id>`
- * anchors (the docs use one), git-ignored targets, undefined reference
- * labels nor line anchors, and needs unified-engine (about 130 packages) to
- * check anchors across files (see README.md).
+ * The Markdown link check: every relative link, image and `#anchor` of the
+ * tracked Markdown files must resolve in the repository, anchors slugged as
+ * GitHub does. Links with a scheme are skipped (no network). README.md says
+ * why this is not remark-validate-links.
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -18,39 +11,28 @@ import { git } from '@conveyor/tooling-support';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt from 'markdown-it';
 
-/** One link or image found in a Markdown document. */
+/** One link or image of a document: its target as written (references resolved), percent-decoded, and its 1-based line. */
 export interface MarkdownLink {
-  /** The target as written (after markdown-it resolved references), percent-decoded. */
   readonly href: string;
-  /** 1-based line of the link (for a reference link: where it is used). */
   readonly line: number;
 }
 
-/** A link whose target or anchor does not exist. */
-export interface BrokenLink {
-  /** The Markdown file holding the link, relative to the repository root, with `/` separators. */
+/** A link whose target or anchor does not exist, in `file` (from the root, `/` separators); `reason` says why. */
+export interface BrokenLink extends MarkdownLink {
   readonly file: string;
-  /** 1-based line of the link. */
-  readonly line: number;
-  /** The link as written (percent-decoded). */
-  readonly link: string;
-  /** Why it is broken, e.g. `no such file: docs/x.md`. */
   readonly reason: string;
 }
 
 export interface CheckLinksOptions {
   /** The repository root; links starting with `/` resolve against it, like on GitHub. */
   readonly root: string;
-  /**
-   * The Markdown files to check, relative to `root`.
-   * @default - every tracked Markdown file (`git ls-files '*.md'`)
-   */
+  /** Files to check, relative to `root`. @default - every tracked Markdown file */
   readonly files?: readonly string[];
 }
 
 /** `file:line: link → reason`, one line per broken link. */
 export function formatBrokenLink(broken: BrokenLink): string {
-  return `${broken.file}:${broken.line}: ${broken.link} → ${broken.reason}`;
+  return `${broken.file}:${broken.line}: ${broken.href} → ${broken.reason}`;
 }
 
 /** The root of the git work tree holding `from` (by default, this package's own). */
@@ -72,13 +54,11 @@ export function checkLinks(options: CheckLinksOptions): BrokenLink[] {
   const root = path.resolve(options.root);
   const repository = new RepositoryFiles(root);
   const broken: BrokenLink[] = [];
-  for (const file of [...(options.files ?? listMarkdownFiles(root))].sort().map((f) => f.split(path.sep).join('/'))) {
-    const { links, undefinedReferences } = scan(readFileSync(path.join(root, file), 'utf8'));
-    for (const link of links) {
-      const reason = checkLink(repository, file, link.href);
-      if (reason !== undefined) broken.push({ file, line: link.line, link: link.href, reason });
+  for (const file of options.files ?? listMarkdownFiles(root)) {
+    for (const link of scan(readFileSync(path.join(root, file), 'utf8'))) {
+      const reason = link.reason ?? checkLink(repository, file, link.href);
+      if (reason !== undefined) broken.push({ file, ...link, reason });
     }
-    broken.push(...undefinedReferences.map((reference) => ({ file, ...reference })));
   }
   return broken.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
 }
@@ -122,19 +102,20 @@ export function anchorsOf(source: string): Set<string> {
 
 /** Every link and image of a Markdown document, in order, with its line. */
 export function linksOf(source: string): MarkdownLink[] {
-  return scan(source).links;
+  return scan(source).filter((link) => link.reason === undefined);
 }
+
+/** A link, or a `[text][label]` already known broken (`reason`). */
+type Found = MarkdownLink & { readonly reason?: string };
 
 /**
  * One pass over a document: its links and images (Markdown and raw HTML), and
  * its `[text][label]` whose label is never defined (markdown-it leaves those
- * as plain text, so they render with their brackets instead of as links).
- * markdown-it gives lines per block only: inline lines are counted from the
- * line breaks before each token, and table cells take their row's line.
+ * as plain text). markdown-it gives lines per block only: inline lines are
+ * counted from the line breaks before each token.
  */
-function scan(source: string): { links: MarkdownLink[]; undefinedReferences: Array<Omit<BrokenLink, 'file'>> } {
-  const links: MarkdownLink[] = [];
-  const undefinedReferences: Array<Omit<BrokenLink, 'file'>> = [];
+function scan(source: string): Found[] {
+  const links: Found[] = [];
   let blockLine = 0;
   for (const token of markdown.parse(source, {})) {
     if (token.map) blockLine = token.map[0];
@@ -144,7 +125,7 @@ function scan(source: string): { links: MarkdownLink[]; undefinedReferences: Arr
     // Text is split at every `[`: runs of plain text are joined before looking for references.
     let run = { text: '', line };
     const flush = () => {
-      undefinedReferences.push(...referencesIn(run.text, run.line, token.content));
+      links.push(...referencesIn(run.text, run.line, token.content));
       run = { text: '', line };
     };
     for (const child of token.children) {
@@ -162,11 +143,11 @@ function scan(source: string): { links: MarkdownLink[]; undefinedReferences: Arr
     }
     flush();
   }
-  return { links, undefinedReferences };
+  return links;
 }
 
 /** `[text][label]` in a run of text, unless the source escapes it (`\[a\]\[b\]` is text on purpose). */
-function referencesIn(text: string, line: number, source: string): Array<Omit<BrokenLink, 'file'>> {
+function referencesIn(text: string, line: number, source: string): Found[] {
   const writtenUnescaped = (written: string) => {
     for (let at = source.indexOf(written); at !== -1; at = source.indexOf(written, at + 1)) {
       if (source[at - 1] !== '\\') return true;
@@ -175,7 +156,7 @@ function referencesIn(text: string, line: number, source: string): Array<Omit<Br
   };
   return [...text.matchAll(FULL_REFERENCE)]
     .filter((match) => writtenUnescaped(match[0]))
-    .map((match) => ({ line: line + 1, link: match[0], reason: `reference [${match[2] || match[1]}] is not defined` }));
+    .map((match) => ({ line: line + 1, href: match[0], reason: `reference [${match[2] || match[1]}] is not defined` }));
 }
 
 /** Why `href`, found in `file`, is broken; undefined when it resolves. */
@@ -277,12 +258,7 @@ function countNewlines(text: string): number {
   return text.split('\n').length - 1;
 }
 
-/**
- * Percent-decoded, or as written when it is not valid percent-encoding.
- * Links are reported with decodeURI, which keeps reserved characters encoded
- * (`%23` stays, so `#` still splits off the anchor); their path and anchor
- * are then fully decoded with decodeURIComponent.
- */
+/** Percent-decoded, or as written when invalid. Links are reported decodeURI'd (`%23` stays, so `#` still splits off the anchor). */
 function decoded(text: string, decode: (encoded: string) => string): string {
   try {
     return decode(text);

@@ -1,22 +1,7 @@
 /**
- * Finds the runnable steps of a workshop module (a Markdown file).
- *
- * A step is marked by an HTML comment on its own line, invisible on GitHub,
- * right before a fenced `sh` block:
- *
- *   <!-- run -->                                   run it; it must exit 0
- *   <!-- run: expect-exit=1 timeout=600 -->        ...exit 1 instead; allow 600 s
- *   <!-- run: background name=api ready=URL -->    start it and leave it running (its own
- *                                                  process group); go on once URL answers 200
- *   <!-- run: stop api -->                         no block: stop `api` as Ctrl-C would
- *                                                  (`<!-- run: stop -->` stops every one)
- *   <!-- output -->                                before a fenced block: what the last
- *                                                  runnable block prints (see match.ts); after
- *                                                  a stop of one name: what it printed on its
- *                                                  way out
- *
- * Unmarked blocks are never run. A marker that is not exactly one of these is
- * an error naming the file and line, so a typo cannot silently skip a step.
+ * Reads a workshop module's markers (`<!-- run ... -->`, `<!-- output -->`,
+ * the table in README.md) into steps. A marker that is not exactly one of
+ * them fails naming the file and line, so a typo cannot silently skip a step.
  */
 import MarkdownIt from 'markdown-it';
 
@@ -78,22 +63,6 @@ const LOOKS_LIKE_MARKER = /^<!--\s*(run|output)\b/;
 const SHELL_LANGUAGES = new Set(['sh', 'bash']);
 const NAME = /^[a-z][a-z0-9-]*$/;
 
-interface ParsedOptions {
-  readonly words: readonly string[];
-  readonly values: ReadonlyMap<string, string>;
-}
-
-function parseOptions(text: string | undefined): ParsedOptions {
-  const words: string[] = [];
-  const values = new Map<string, string>();
-  for (const token of (text ?? '').split(/\s+/).filter(Boolean)) {
-    const eq = token.indexOf('=');
-    if (eq === -1) words.push(token);
-    else values.set(token.slice(0, eq), token.slice(eq + 1));
-  }
-  return { words, values };
-}
-
 /** Parses one module's Markdown into its steps, in document order. */
 export function parseSteps(markdown: string, file: string): Step[] {
   const tokens = new MarkdownIt('commonmark').parse(markdown, {});
@@ -109,7 +78,11 @@ export function parseSteps(markdown: string, file: string): Step[] {
     const match = MARKER.exec(html);
     if (!match) throw new MarkerError(file, line, `malformed marker (one comment alone on its line): ${html.split('\n')[0] ?? ''}`);
     const [, kind, optionText] = match;
-    const options = parseOptions(optionText);
+    const words = (optionText ?? '').split(/\s+/).filter(Boolean);
+    const options = {
+      words: words.filter((word) => !word.includes('=')),
+      values: new Map(words.filter((word) => word.includes('=')).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)])),
+    };
     const fail = (message: string): never => {
       throw new MarkerError(file, line, message);
     };

@@ -23,6 +23,8 @@ export type MatchResult =
 
 export const WILDCARD = '…';
 
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Real output as comparable lines: no colour codes, only what a `\r` left visible, trimmed. */
 export function outputLines(raw: string): string[] {
   // Node's own stripper: CSI sequences (colours, cursor moves) and OSC ones (titles, links).
@@ -38,7 +40,7 @@ export function expectedLines(lines: readonly string[]): string[] {
 
 /** Whether one documented line (with `…` wildcards) matches one whole real line. */
 export function lineMatches(pattern: string, line: string): boolean {
-  const parts = pattern.trim().split(WILDCARD).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = pattern.trim().split(WILDCARD).map(escapeRegExp);
   return new RegExp(`^${parts.join('.*')}$`, 's').test(line.trim());
 }
 

@@ -1,21 +1,14 @@
 /**
- * The workshop is written for the upstream example: its commands and outputs
- * spell the upstream scope and service name, and its Parameter Store module
- * shows the example deploy config's values. On a fork (renamed with
- * `npm run rename`, config edited) the runner still checks it:
- * - the names: docs/workshop/README.md declares the names the modules are
- *   written with (a marker `npm run rename` leaves alone, as it leaves all
- *   Markdown), and every module is read with them replaced by the
- *   repository's own;
- * - the config: the copy's infra/config/deploy-config.ts is replaced by the
- *   frozen example the modules document (infra/test-support/example-deploy-config.ts),
- *   unless it already holds the example's values: then it stays byte for
- *   byte what CI built, and the Turborepo cache serves the copy's infra tasks.
+ * What lets the upstream-worded workshop run on a fork (README.md, "On a
+ * fork"): the names the modules are written with, mapped to the repository's
+ * own, and the copy's deploy config made the frozen example it documents.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import ts from 'typescript';
+
+import { escapeRegExp } from './match';
 
 export interface ServiceNames {
   /** The npm scope of the workspaces, with its @. */
@@ -49,15 +42,11 @@ export function repositoryNames(sourceRoot: string): ServiceNames {
   return { scope: pkg.name.split('/')[0] ?? pkg.name, service };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
 /** `text` with the scope (as `@scope/`) and the service name (as a whole word) of `from` replaced by those of `to`. */
 export function mapNames(text: string, from: ServiceNames, to: ServiceNames): string {
   if (from.scope === to.scope && from.service === to.service) return text;
   return text
-    .replace(new RegExp(`${escapeRegExp(from.scope)}/`, 'g'), `${to.scope}/`)
+    .replaceAll(`${from.scope}/`, `${to.scope}/`)
     .replace(new RegExp(`(?<![A-Za-z0-9-])${escapeRegExp(from.service)}(?![A-Za-z0-9])`, 'g'), to.service);
 }
 
@@ -95,15 +84,12 @@ export function configValueText(source: string): string | undefined {
   return undefined;
 }
 
-/** What the copy's deploy config became: no frozen example to use, already the example's values, or replaced by it. */
-export type ExampleConfigUse = 'no-example' | 'same-values' | 'replaced';
-
 /**
  * Makes the copy's deploy config the frozen example, so module 5's
  * synthesized parameters are the documented ones on any fork. A config with
  * the example's values (upstream's own) is left as it is.
  */
-export function useExampleDeployConfig(copyDir: string): ExampleConfigUse {
+export function useExampleDeployConfig(copyDir: string): 'no-example' | 'same-values' | 'replaced' {
   const example = path.join(copyDir, EXAMPLE_CONFIG);
   if (!existsSync(example)) return 'no-example';
   const config = path.join(copyDir, 'infra', 'config', 'deploy-config.ts');

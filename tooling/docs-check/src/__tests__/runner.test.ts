@@ -90,7 +90,8 @@ describe('runWorkshop', () => {
     const port = await freePort();
     const repo = makeRepo([
       `<!-- run: background name=srv ready=http://127.0.0.1:${port}/ -->`,
-      sh(`node -e "require('http').createServer((q, s) => s.end('hi')).listen(${port})"`), '',
+      // Outside the copy, so only the stop by process group reaches it, not the final sweep of the temp dir.
+      sh(`cd / && exec node -e "require('http').createServer((q, s) => s.end('hi')).listen(${port})"`), '',
       '<!-- run -->', sh('echo one\necho "about to fail" >&2\nfalse\necho never'),
     ].join('\n'));
 
