@@ -1,7 +1,6 @@
 // Section 5: the deployable bundle. Its size against the naive bundle the
 // classic tutorials ship (the service plus the whole repo's node_modules), and
 // how long the instance-side lifecycle hooks take to install and start it.
-import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -13,6 +12,7 @@ import { freePort } from '@conveyor/tooling-support';
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult, type Table } from '../report';
 import { summarize, type Summary } from '../stats';
 import { childEnv } from '../support/child-env';
+import { privatePm2 } from '../support/pm2';
 import { addSizes, treeSize, type TreeSize } from '../support/tree';
 
 /**
@@ -79,13 +79,7 @@ async function deployOnce(ctx: BenchContext, bundleDir: string, rep: number): Pr
     return Object.fromEntries(result.events.filter((e) => e.status === 'Succeeded').map((e) => [e.event, e.durationMs]));
   } finally {
     const cleanup = performance.now();
-    if (existsSync(path.join(pm2Home, 'pm2.pid'))) {
-      execFileSync(process.execPath, [path.join(bundleDir, 'app', 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], {
-        env: childEnv(ctx.env, { PM2_HOME: pm2Home }),
-        stdio: 'ignore',
-        timeout: 60_000,
-      });
-    }
+    await privatePm2(path.join(bundleDir, 'app', 'node_modules', 'pm2', 'bin', 'pm2'), pm2Home, childEnv(ctx.env)).kill();
     rmSync(root, { recursive: true, force: true });
     ctx.log(`bundle: pm2 kill and instance removed … ${((performance.now() - cleanup) / 1000).toFixed(1)} s`);
   }
