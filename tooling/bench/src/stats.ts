@@ -45,3 +45,5 @@ export async function interleave<T>(
   }
   return results;
 }
+
+export const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);

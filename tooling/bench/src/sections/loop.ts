@@ -10,12 +10,10 @@
 import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort } from '@conveyor/tooling-support';
-
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult } from '../report';
 import { interleave, ratio, summarize, type Summary } from '../stats';
 import { repoCopy, type RepoCopy } from '../support/repo-copy';
-import { runStep } from '../support/run-step';
+import { rehearsalCli } from '../support/service';
 
 /** The goals the project set for the two loops, in seconds. */
 export const FIRST_REHEARSAL_GOAL_S = 90;
@@ -154,18 +152,9 @@ const VARIANTS: Readonly<Record<VariantId, string>> = {
 /** The rehearsals of one state dir: a first one from nothing, then one-line changes, the two variants interleaved. */
 async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Promise<{ first: Rehearsal; changes: Map<string, Rehearsal[]> }> {
   const stateDir = path.join(ctx.tempDir('loop'), 'state');
-  // The same ports for every command of this state dir: a rehearsal on another
-  // port would start a second load balancer and leave the first one running.
-  const ports = { proxy: String(await freePort()), slots: `${await freePort()},${await freePort()}` };
-  const cli = path.join(path.dirname(require.resolve('@conveyor/local-pipeline/package.json')), 'dist', 'cli.js');
-  /** One run of the checkout's rehearsal CLI in the copy, with this state dir and these ports. */
+  const cli = await rehearsalCli(stateDir, { cwd: copy.root, env: copy.env(), timeoutMs: REHEARSAL_TIMEOUT_MS, log: ctx.log });
   const rehearse = async (step: string, args: readonly string[] = []) => {
-    const run = await runStep(step, process.execPath, [cli, ...args, '--state-dir', stateDir, '--port', ports.proxy, '--slot-ports', ports.slots], {
-      cwd: copy.root,
-      env: copy.env(),
-      timeoutMs: REHEARSAL_TIMEOUT_MS,
-      log: ctx.log,
-    });
+    const run = await cli.run(step, args);
     return { seconds: run.ms / 1000, output: run.output };
   };
   let changes = 0;
@@ -201,7 +190,7 @@ async function rehearsals(ctx: BenchContext, copy: RepoCopy, reps: number): Prom
       ctx.log(`loop: stopping the rehearsal failed: ${(error as Error).message}`),
     );
     // The load balancer runs the checkout's proxy (not the copy's files) with the port as an argument.
-    copy.endLeftovers('loop', [stateDir], [ports.proxy]);
+    copy.endLeftovers('loop', [stateDir], [String(cli.port)]);
   }
 }
 

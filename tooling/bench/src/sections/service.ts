@@ -14,6 +14,7 @@ import { cell, goal, type Section } from '../report';
 import { ratio, summarize, interleave, type Summary } from '../stats';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from '../support/cpu-profile';
 import { startServer, type Server } from '../support/processes';
+import { apiRoot } from '../support/service';
 
 /** The same load for every variant: keep-alive connections, no pipelining, as an ALB sends. */
 export const LOAD = { connections: 32, pipelining: 1, durationSeconds: 5, warmupSeconds: 1 } as const;
@@ -77,7 +78,6 @@ export const serviceSection: Section = {
   async run(ctx) {
     // Each run takes seconds, so this section affords more repetitions than the default.
     const reps = Math.max(ctx.reps, 5);
-    const apiRoot = path.dirname(require.resolve('@conveyor/api/package.json'));
     const targets = path.join(__dirname, '..', 'load', 'targets.js');
     const servers: Server[] = [];
     try {
@@ -93,7 +93,7 @@ export const serviceSection: Section = {
       const bare = await start('bare Express 5', [targets, 'express', '{port}']);
       // The real service, started the way pm2 starts it (dist/main.js, config
       // from the environment, JSON logs at info), minus pm2 itself.
-      const mainJs = path.join(apiRoot, 'dist', 'main.js');
+      const mainJs = path.join(apiRoot(), 'dist', 'main.js');
       const serviceEnv = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', APP_ENV: 'bench' };
       const service = await start('service (createApp)', ['--enable-source-maps', mainJs], serviceEnv);
 
