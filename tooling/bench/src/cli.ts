@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 
 import { git } from '@conveyor/tooling-support';
 
-import { failedSection, fmt, mergeSections, type BenchContext, type SectionResult } from './report';
-import { renderMarkdown, type Machine } from './render';
+import { failedSection, fmt, mergeSections, type BenchContext, type Machine, type SectionResult } from './report';
+import { renderMarkdown } from './render';
 import { SECTIONS } from './sections';
 
 const USAGE = `usage: npm run bench -- [--only <ids> [--merge]] [--reps <n>] [--out <dir>] [--render-only]

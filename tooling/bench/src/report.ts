@@ -37,17 +37,20 @@ export interface SectionResult {
   readonly run?: SectionRun;
 }
 
-/** When and where a merged section was measured: the report's header describes another run. */
-export interface SectionRun {
+export interface Machine {
   readonly date: string;
-  readonly commit: string;
   readonly node: string;
   readonly cores: number;
   readonly cpu: string;
-  readonly durationMs: number;
-  /** 1-minute load average at the run's start and end. */
+  readonly memoryGiB: number;
+  readonly platform: string;
+  readonly commit: string;
+  /** 1-minute load average when the run started and ended: how busy the machine was besides the bench. */
   readonly loadAverage: { readonly start: number; readonly end: number };
 }
+
+/** When and where a merged section was measured: the report's header describes another run. */
+export type SectionRun = Pick<Machine, 'date' | 'commit' | 'node' | 'cores' | 'cpu' | 'loadAverage'> & { readonly durationMs: number };
 
 /**
  * The sections of a saved report with `fresh` measured again: each fresh one
