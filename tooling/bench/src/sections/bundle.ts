@@ -20,7 +20,7 @@ import { addSizes, treeSize, type TreeSize } from '../support/tree';
  * root: the compiled service, its process file, the deployment files, and
  * the repo's whole node_modules as `npm ci` left it.
  */
-export const NAIVE_BUNDLE_PARTS = ['appspec.yml', 'scripts/codedeploy', 'apps/api/package.json', 'apps/api/ecosystem.config.js', 'apps/api/dist', 'node_modules'] as const;
+const NAIVE_BUNDLE_PARTS = ['appspec.yml', 'scripts/codedeploy', 'apps/api/package.json', 'apps/api/ecosystem.config.js', 'apps/api/dist', 'node_modules'] as const;
 
 /** The lifecycle events of a first deployment to an instance, in order (ApplicationStop is skipped: nothing is installed yet). */
 const EVENTS = ['DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'] as const;

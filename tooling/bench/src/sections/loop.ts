@@ -22,11 +22,11 @@ export const CHANGE_LOOP_GOAL_S = 45;
 export const INSTALL_CACHE_GOAL = 0.3;
 const REHEARSAL_TIMEOUT_MS = 40 * 60_000;
 /** The file the one-line change goes into, relative to the repo. */
-export const CHANGED_FILE = 'apps/api/src/index.ts';
+const CHANGED_FILE = 'apps/api/src/index.ts';
 /** What buildspec.yml's install prints when it keeps the node_modules the cache restored. */
-export const NPM_CI_SKIPPED = 'npm ci skipped';
+const NPM_CI_SKIPPED = 'npm ci skipped';
 /** The build phases in the order CodeBuild runs them, as the rehearsal names them. */
-export const BUILD_PHASES = ['install', 'pre_build', 'build', 'post_build', 'upload_artifacts'] as const;
+const BUILD_PHASES = ['install', 'pre_build', 'build', 'post_build', 'upload_artifacts'] as const;
 /**
  * Changes per variant: one per 3 requested repetitions, at least one (each is
  * a rehearsal of minutes on 2 cores). At the default 3 each variant runs
