@@ -92,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const temps: string[] = [];
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const started = Date.now();
   const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`.padStart(6);
@@ -101,11 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reps: opts.reps,
     env: process.env,
     log: (line) => console.error(`[bench ${elapsed()}] ${line}`),
-    tempDir: (prefix) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${prefix}-`));
-      temps.push(dir);
-      return dir;
-    },
+    tempDir: (prefix) => mkdtempSync(path.join(scratch, `${prefix}-`)),
   };
   const measured: SectionResult[] = [];
   try {
@@ -118,7 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const g of result.goals) ctx.log(`  ${g.name}: ${fmt(g.value)} (goal ${g.target}) ${g.met ? 'met' : 'NOT MET'}`);
     }
   } finally {
-    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 
   const run: Results = { machine: machine(root, loadAtStart), durationMs: Date.now() - started, reps: opts.reps, sections: measured };

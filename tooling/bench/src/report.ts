@@ -76,7 +76,7 @@ export interface BenchContext {
   readonly reps: number;
   /** Progress on stderr: every long step says what it is doing. */
   readonly log: (line: string) => void;
-  /** A fresh directory under the OS temp dir, removed when the run ends. */
+  /** A fresh directory in the run's scratch folder under the OS temp dir, removed when the run ends. */
   readonly tempDir: (prefix: string) => string;
   /** The environment the bench was started with (only the CLI reads process.env). */
   readonly env: Readonly<Record<string, string | undefined>>;

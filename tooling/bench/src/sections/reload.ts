@@ -85,7 +85,10 @@ export const reloadSection: Section = {
       const samples = await interleave(
         targets.map((t) => ({ name: t.name, run: () => underLoad(t) })),
         reloads,
-        (name, i, { load, reloadMs }) => ctx.log(`reload: ${name} ${i + 1}/${reloads}: ${load.failed} failed of ${load.sent} (reload ${reloadMs} ms) ${failureList(load.failures)}`),
+        (name, i, { load, reloadMs }) => {
+          const failures = failureList(load.failures);
+          ctx.log(`reload: ${name} ${i + 1}/${reloads}: ${load.failed} failed of ${load.sent} (reload ${reloadMs} ms)${failures && `: ${failures}`}`);
+        },
       );
       const loads = (t: Target): LoadSummary[] => samples.get(t.name)!.map((s) => s.load);
       const rows = targets.map((t) => [
