@@ -14,15 +14,12 @@ import { failureList, packageService, rehearsalCli } from '../support/service';
 
 const SWITCH_LOAD = { connections: 16, path: '/health' } as const;
 
-interface Switch {
-  readonly from: string;
-  readonly to: string;
-  readonly load: LoadSummary;
-  /** Deploy start to the first answer from the new revision through the load balancer. */
-  readonly toServingMs: number | undefined;
-  /** Deploy start to the deployment's end (old slot drained and stopped). */
-  readonly deployMs: number;
-}
+/**
+ * One switch, as results.json keeps it: `toServingMs` from deploy start to the
+ * new revision's first answer through the load balancer, `deployMs` to the
+ * deployment's end (old slot drained and stopped).
+ */
+type Switch = Pick<LoadSummary, 'sent' | 'failed' | 'failures'> & { readonly from: string; readonly to: string; readonly toServingMs: number | undefined; readonly deployMs: number };
 
 export const switchSection: Section = {
   id: 'switch',
@@ -51,7 +48,7 @@ export const switchSection: Section = {
         const deployMs = Date.now() - started;
         // The load started with the deployment, so first-seen times are from deploy start.
         const toServingMs = load.firstSeenMs[to];
-        results.push({ from, to, load, toServingMs, deployMs });
+        results.push({ from, to, toServingMs, deployMs, sent: load.sent, failed: load.failed, failures: load.failures });
         const failures = failureList(load.failures);
         ctx.log(`switch: ${from} → ${to} ${i + 1}/${switches}: ${load.failed} failed of ${load.sent}${failures && ` (${failures})`}, serving after ${toServingMs ?? '—'} ms, deployment ${deployMs} ms`);
       }
@@ -59,7 +56,7 @@ export const switchSection: Section = {
       await rehearsal.run('switch: stop', ['stop']).catch((error: unknown) => ctx.log(`switch: stopping the rehearsal failed: ${(error as Error).message}`));
     }
 
-    const failed = summarize(results.map((r) => r.load.failed));
+    const failed = summarize(results.map((r) => r.failed));
     const serving = summarize(results.map((r) => r.toServingMs ?? Number.NaN).filter((ms) => !Number.isNaN(ms)).map((ms) => ms / 1000));
     const total = summarize(results.map((r) => r.deployMs / 1000));
     return {
@@ -69,14 +66,14 @@ export const switchSection: Section = {
       tables: [
         {
           columns: ['switches', 'requests', 'failed', 'failed per switch', 'deploy start → new revision serving', 'whole deployment (incl. drain and stop of old slot)'],
-          rows: [[switches, sum(results.map((r) => r.load.sent)), sum(failed.samples), cell(failed), cell(serving, 's'), cell(total, 's')]],
+          rows: [[switches, sum(results.map((r) => r.sent)), sum(failed.samples), cell(failed), cell(serving, 's'), cell(total, 's')]],
         },
       ],
       goals: [goal('failed requests per switch (max)', failed.max, '= 0')],
       notes: [
         'The new slot gets traffic only after its ValidateService hook has seen it answer with the new commit, and the old slot is stopped only once the load balancer reports no request in flight to it: the same order CodeDeploy follows with the target group on AWS.',
       ],
-      data: { switches: results.map((r) => ({ from: r.from, to: r.to, toServingMs: r.toServingMs, deployMs: r.deployMs, sent: r.load.sent, failed: r.load.failed, failures: r.load.failures })) },
+      data: { switches: results },
     };
   },
 };
