@@ -24,12 +24,8 @@ import { failureList, packageService } from '../support/service';
  */
 const RELOAD_LOAD = { connections: 16, workers: 2, settleMs: 1_000, path: '/api/greeting?name=bench' } as const;
 
-interface Target {
-  readonly name: string;
-  readonly app: string;
-  readonly port: number;
-  readonly pm2: Pm2;
-}
+/** One pm2 cluster under test: its app name, port and private pm2. */
+type Target = { readonly name: string; readonly app: string; readonly port: number; readonly pm2: Pm2 };
 
 export const reloadSection: Section = {
   id: 'reload',
@@ -59,8 +55,8 @@ export const reloadSection: Section = {
       // The baseline: the same pm2 settings, a plain Express app whose drain is server.close().
       const naiveConfig = path.join(work, 'naive.config.js');
       const log = path.join(work, 'naive.log');
-      const script = path.join(__dirname, '..', 'load', 'targets.js');
-      const app = { name: naive.app, script, args: ['express', String(naivePort)], exec_mode: 'cluster', instances: RELOAD_LOAD.workers, wait_ready: true, listen_timeout: 30_000, kill_timeout: 12_000, out_file: log, error_file: log };
+      const settings = { exec_mode: 'cluster', instances: RELOAD_LOAD.workers, wait_ready: true, listen_timeout: 30_000, kill_timeout: 12_000, out_file: log, error_file: log };
+      const app = { name: naive.app, script: path.join(__dirname, '..', 'load', 'targets.js'), args: ['express', String(naivePort)], ...settings };
       writeFileSync(naiveConfig, `module.exports = ${JSON.stringify({ apps: [app] })};\n`);
       await naive.pm2.run(['start', naiveConfig]);
 
