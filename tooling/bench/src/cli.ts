@@ -2,14 +2,15 @@
  * `npm run bench`: every performance claim of the project as a figure anyone
  * can reproduce on their own machine.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { failedSection, fmt, mergeSections, type BenchContext, type SectionResult } from './report';
-import { renderMarkdown, type Machine } from './render';
+import { git } from '@conveyor/tooling-support';
+
+import { failedSection, fmt, mergeSections, type BenchContext, type Machine, type SectionResult } from './report';
+import { renderMarkdown } from './render';
 import { SECTIONS } from './sections';
 
 const USAGE = `usage: npm run bench -- [--only <ids> [--merge]] [--reps <n>] [--out <dir>] [--render-only]
@@ -30,13 +31,11 @@ interface Results {
   readonly sections: readonly SectionResult[];
 }
 
-const git = (args: readonly string[], cwd: string) => execFileSync('git', args, { encoding: 'utf8', cwd }).trim();
-
 function machine(root: string, loadAtStart: number): Machine {
   let commit = 'unknown';
   try {
-    commit = git(['rev-parse', '--short', 'HEAD'], root);
-    if (git(['status', '--porcelain', '--untracked-files=no'], root)) commit += ' (with uncommitted changes)';
+    commit = git(root, ['rev-parse', '--short', 'HEAD']).trim();
+    if (git(root, ['status', '--porcelain', '--untracked-files=no']).trim()) commit += ' (with uncommitted changes)';
   } catch {
     // Not a git checkout: the report says "unknown".
   }
@@ -79,7 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const root = git(['rev-parse', '--show-toplevel'], __dirname);
+  const root = git(__dirname, ['rev-parse', '--show-toplevel']).trim();
   const outDir = path.resolve(opts.out ?? path.join(root, 'bench'));
   const resultsFile = path.join(outDir, 'results.json');
   const saved = (): Results | undefined => (existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : undefined);
@@ -93,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const temps: string[] = [];
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const started = Date.now();
   const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`.padStart(6);
@@ -102,11 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reps: opts.reps,
     env: process.env,
     log: (line) => console.error(`[bench ${elapsed()}] ${line}`),
-    tempDir: (prefix) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${prefix}-`));
-      temps.push(dir);
-      return dir;
-    },
+    tempDir: (prefix) => mkdtempSync(path.join(scratch, `${prefix}-`)),
   };
   const measured: SectionResult[] = [];
   try {
@@ -119,7 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const g of result.goals) ctx.log(`  ${g.name}: ${fmt(g.value)} (goal ${g.target}) ${g.met ? 'met' : 'NOT MET'}`);
     }
   } finally {
-    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 
   const run: Results = { machine: machine(root, loadAtStart), durationMs: Date.now() - started, reps: opts.reps, sections: measured };

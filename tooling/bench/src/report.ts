@@ -37,17 +37,20 @@ export interface SectionResult {
   readonly run?: SectionRun;
 }
 
-/** When and where a merged section was measured: the report's header describes another run. */
-export interface SectionRun {
+export interface Machine {
   readonly date: string;
-  readonly commit: string;
   readonly node: string;
   readonly cores: number;
   readonly cpu: string;
-  readonly durationMs: number;
-  /** 1-minute load average at the run's start and end. */
+  readonly memoryGiB: number;
+  readonly platform: string;
+  readonly commit: string;
+  /** 1-minute load average when the run started and ended: how busy the machine was besides the bench. */
   readonly loadAverage: { readonly start: number; readonly end: number };
 }
+
+/** When and where a merged section was measured: the report's header describes another run. */
+export type SectionRun = Pick<Machine, 'date' | 'commit' | 'node' | 'cores' | 'cpu' | 'loadAverage'> & { readonly durationMs: number };
 
 /**
  * The sections of a saved report with `fresh` measured again: each fresh one
@@ -73,7 +76,7 @@ export interface BenchContext {
   readonly reps: number;
   /** Progress on stderr: every long step says what it is doing. */
   readonly log: (line: string) => void;
-  /** A fresh directory under the OS temp dir, removed when the run ends. */
+  /** A fresh directory in the run's scratch folder under the OS temp dir, removed when the run ends. */
   readonly tempDir: (prefix: string) => string;
   /** The environment the bench was started with (only the CLI reads process.env). */
   readonly env: Readonly<Record<string, string | undefined>>;

@@ -19,18 +19,13 @@ export function ratio(a: Summary, b: Summary): number {
   return b.median === 0 ? Number.NaN : a.median / b.median;
 }
 
-export interface Variant<T> {
-  readonly name: string;
-  readonly run: () => Promise<T>;
-}
-
 /**
  * Runs every variant `reps` times, interleaved (A B C, B C A, C A B, ...), so
  * drift on a noisy machine (a neighbour's load, thermal throttling) lands on
  * every variant alike instead of on whichever ran last.
  */
 export async function interleave<T>(
-  variants: readonly Variant<T>[],
+  variants: readonly { readonly name: string; readonly run: () => Promise<T> }[],
   reps: number,
   onSample?: (variant: string, rep: number, sample: T) => void,
 ): Promise<Map<string, T[]>> {
@@ -45,3 +40,5 @@ export async function interleave<T>(
   }
   return results;
 }
+
+export const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);

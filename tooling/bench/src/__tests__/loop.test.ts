@@ -14,7 +14,6 @@ import {
   INSTALL_CACHE_GOAL,
   buildSeconds,
   dropInstallTrees,
-  isInstallTree,
   loopReps,
   loopResult,
   phaseSeconds,
@@ -25,19 +24,6 @@ import {
 import { tempDirPerTest } from './helpers';
 
 const work = tempDirPerTest('loop');
-
-describe('isInstallTree', () => {
-  it.each([
-    ['entries/deps-abc/files/node_modules', true],
-    ['entries/deps-abc/files/apps/api/node_modules', true],
-    ['entries/deps-abc/files/infra/node_modules', true],
-    ['entries/deps-abc/files/node_modules/pino/node_modules', false],
-    ['entries/deps-abc/files/.npm-cache', false],
-    ['entries/deps-abc/files/apps/api', false],
-  ])('when the path is %s, then it is an install tree: %s', (rel, expected) => {
-    expect(isInstallTree(rel)).toBe(expected);
-  });
-});
 
 describe('dropInstallTrees', () => {
   it('when the saved cache holds node_modules trees, then every one goes and the npm and Turborepo caches stay', () => {

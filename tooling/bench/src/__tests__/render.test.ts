@@ -1,5 +1,5 @@
-import { failedSection, goal, mergeSections, type SectionResult, type SectionRun } from '../report';
-import { renderMarkdown, type Machine } from '../render';
+import { failedSection, goal, mergeSections, type Machine, type SectionResult, type SectionRun } from '../report';
+import { renderMarkdown } from '../render';
 
 const MACHINE: Machine = {
   date: '2026-11-22',

@@ -1,9 +1,12 @@
 /**
- * The baselines of the service-overhead section, each a whole process so it is
- * measured the way the service runs: `node targets.js <raw|express> <port>`.
+ * The baselines the service is measured against, each a whole process so it
+ * is measured the way the service runs: `node targets.js <raw|express> <port>`.
  * Both answer GET /health with a small JSON body, as the service does; bare
  * Express also answers GET /api/greeting?name=… like the service's example
- * route, minus its input validation.
+ * route, minus its input validation. Bare Express is also the reload section's
+ * baseline, a pm2 cluster worker with the drain most tutorials show: on
+ * SIGINT, `server.close()`, which closes idle keep-alive sockets at once, so a
+ * client that was just sending its next request on one of them sees a reset.
  */
 import http from 'node:http';
 
@@ -39,5 +42,6 @@ if (variant === 'raw') {
 }
 
 server.keepAliveTimeout = 65_000;
-server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// 'ready' is what pm2's wait_ready waits for; outside pm2 there is no IPC channel.
+server.listen(port, '127.0.0.1', () => process.send?.('ready'));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));

@@ -1,8 +1,7 @@
 // Section 5: the deployable bundle. Its size against the naive bundle the
 // classic tutorials ship (the service plus the whole repo's node_modules), and
 // how long the instance-side lifecycle hooks take to install and start it.
-import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { createBundle } from '@conveyor/bundle';
@@ -11,8 +10,9 @@ import { runLifecycle, type LocalInstance } from '@conveyor/local-pipeline';
 import { freePort } from '@conveyor/tooling-support';
 
 import { cell, fmt, goal, type BenchContext, type Section, type SectionResult, type Table } from '../report';
-import { summarize, type Summary } from '../stats';
+import { sum, summarize, type Summary } from '../stats';
 import { childEnv } from '../support/child-env';
+import { privatePm2 } from '../support/pm2';
 import { addSizes, treeSize, type TreeSize } from '../support/tree';
 
 /**
@@ -20,10 +20,18 @@ import { addSizes, treeSize, type TreeSize } from '../support/tree';
  * root: the compiled service, its process file, the deployment files, and
  * the repo's whole node_modules as `npm ci` left it.
  */
-export const NAIVE_BUNDLE_PARTS = ['appspec.yml', 'scripts/codedeploy', 'apps/api/package.json', 'apps/api/ecosystem.config.js', 'apps/api/dist', 'node_modules'] as const;
+const NAIVE_BUNDLE_PARTS = ['appspec.yml', 'scripts/codedeploy', 'apps/api/package.json', 'apps/api/ecosystem.config.js', 'apps/api/dist', 'node_modules'] as const;
 
-/** The lifecycle events of a first deployment to an instance, in order (ApplicationStop is skipped: nothing is installed yet). */
-const EVENTS = ['DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'] as const;
+/** The lifecycle events of a first deployment to an instance, in order (ApplicationStop is skipped: nothing is installed yet), and what runs in each. */
+const WHAT_RUNS = {
+  DownloadBundle: 'the agent copies the revision to the instance',
+  BeforeInstall: 'before-install.sh',
+  Install: 'appspec files: copied to the install root',
+  AfterInstall: 'after-install.sh',
+  ApplicationStart: 'application-start.sh (pm2 startOrReload)',
+  ValidateService: 'validate-service.sh (health with this commit)',
+} as const;
+const EVENTS = Object.keys(WHAT_RUNS) as (keyof typeof WHAT_RUNS)[];
 
 const seconds = (ms: number) => ms / 1000;
 const mib = (bytes: number) => bytes / 2 ** 20;
@@ -37,6 +45,7 @@ export function naiveBundleSize(repoRoot: string): { total: TreeSize; parts: Rec
 /** The top-level node_modules entries that are symbolic links: the workspaces npm links there, e.g. `@conveyor/config`. */
 export function workspaceLinks(nodeModules: string): string[] {
   const links: string[] = [];
+  // Scoped packages sit one folder down: `@conveyor/config`.
   const visit = (dir: string, prefix: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const name = `${prefix}${entry.name}`;
@@ -44,7 +53,7 @@ export function workspaceLinks(nodeModules: string): string[] {
       else if (entry.isDirectory() && prefix === '' && entry.name.startsWith('@')) visit(path.join(dir, entry.name), `${name}/`);
     }
   };
-  if (existsSync(nodeModules) && lstatSync(nodeModules).isDirectory()) visit(nodeModules, '');
+  if (lstatSync(nodeModules, { throwIfNoEntry: false })?.isDirectory()) visit(nodeModules, '');
   return links.sort();
 }
 
@@ -79,13 +88,7 @@ async function deployOnce(ctx: BenchContext, bundleDir: string, rep: number): Pr
     return Object.fromEntries(result.events.filter((e) => e.status === 'Succeeded').map((e) => [e.event, e.durationMs]));
   } finally {
     const cleanup = performance.now();
-    if (existsSync(path.join(pm2Home, 'pm2.pid'))) {
-      execFileSync(process.execPath, [path.join(bundleDir, 'app', 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], {
-        env: childEnv(ctx.env, { PM2_HOME: pm2Home }),
-        stdio: 'ignore',
-        timeout: 60_000,
-      });
-    }
+    await privatePm2(path.join(bundleDir, 'app', 'node_modules', 'pm2', 'bin', 'pm2'), pm2Home, childEnv(ctx.env)).kill();
     rmSync(root, { recursive: true, force: true });
     ctx.log(`bundle: pm2 kill and instance removed … ${((performance.now() - cleanup) / 1000).toFixed(1)} s`);
   }
@@ -115,11 +118,10 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
     ctx.log(`bundle: hooks, first deployment to a fresh instance ${rep}/${ctx.reps}…`);
     const events = await deployOnce(ctx, report.outDir, rep);
     deploys.push(events);
-    const total = Object.values(events).reduce((a, b) => a + b, 0);
-    ctx.log(`bundle: hooks ${rep}/${ctx.reps} … ${(total / 1000).toFixed(1)} s (${EVENTS.map((e) => `${e} ${((events[e] ?? 0) / 1000).toFixed(1)}`).join(', ')})`);
+    ctx.log(`bundle: hooks ${rep}/${ctx.reps} … ${(sum(Object.values(events)) / 1000).toFixed(1)} s (${EVENTS.map((e) => `${e} ${((events[e] ?? 0) / 1000).toFixed(1)}`).join(', ')})`);
   }
   const perEvent: Record<string, Summary> = Object.fromEntries(EVENTS.map((event) => [event, summarize(deploys.map((d) => seconds(d[event] ?? 0)))]));
-  const total = summarize(deploys.map((d) => seconds(Object.values(d).reduce((a, b) => a + b, 0))));
+  const total = summarize(deploys.map((d) => seconds(sum(Object.values(d)))));
 
   const sizeTable: Table = {
     caption: 'The deployable bundle against the naive one (service + the whole repo node_modules)',
@@ -171,14 +173,4 @@ async function runBundleSection(ctx: BenchContext): Promise<SectionResult> {
   };
 }
 
-const WHAT_RUNS: Readonly<Record<(typeof EVENTS)[number], string>> = {
-  DownloadBundle: 'the agent copies the revision to the instance',
-  BeforeInstall: 'before-install.sh',
-  Install: 'appspec files: copied to the install root',
-  AfterInstall: 'after-install.sh',
-  ApplicationStart: 'application-start.sh (pm2 startOrReload)',
-  ValidateService: 'validate-service.sh (health with this commit)',
-};
-
 export const bundleSection: Section = { id: 'bundle', title: 'The bundle', run: runBundleSection };
-

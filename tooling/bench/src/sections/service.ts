@@ -11,15 +11,16 @@ import { freePort } from '@conveyor/tooling-support';
 import autocannon from 'autocannon';
 
 import { cell, goal, type Section } from '../report';
-import { ratio, summarize, interleave, type Summary } from '../stats';
-import { summarizeProfile, type CpuProfile, type ProfileSummary } from '../support/cpu-profile';
+import { interleave, ratio, sum, summarize, type Summary } from '../stats';
+import { summarizeProfile, type CpuProfile, type ProfileSummary, type Share } from '../support/cpu-profile';
 import { startServer, type Server } from '../support/processes';
+import { apiRoot } from '../support/service';
 
 /** The same load for every variant: keep-alive connections, no pipelining, as an ALB sends. */
-export const LOAD = { connections: 32, pipelining: 1, durationSeconds: 5, warmupSeconds: 1 } as const;
+const LOAD = { connections: 32, pipelining: 1, durationSeconds: 5, warmupSeconds: 1 } as const;
 
 /** The service's example route, with a valid name: the path a request takes through validation and a handler. */
-export const GREETING_PATH = '/api/greeting?name=bench';
+const GREETING_PATH = '/api/greeting?name=bench';
 
 interface Sample {
   /** The server process's CPU time (user + system) per request, in µs: steadier than throughput on a shared machine. */
@@ -69,15 +70,12 @@ async function profileService(start: (name: string, args: string[], env?: NodeJS
   return summarizeProfile(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, { lastMs: LOAD.durationSeconds * 1000 });
 }
 
-const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-
 export const serviceSection: Section = {
   id: 'service',
   title: 'Service overhead: /health throughput',
   async run(ctx) {
     // Each run takes seconds, so this section affords more repetitions than the default.
     const reps = Math.max(ctx.reps, 5);
-    const apiRoot = path.dirname(require.resolve('@conveyor/api/package.json'));
     const targets = path.join(__dirname, '..', 'load', 'targets.js');
     const servers: Server[] = [];
     try {
@@ -93,7 +91,7 @@ export const serviceSection: Section = {
       const bare = await start('bare Express 5', [targets, 'express', '{port}']);
       // The real service, started the way pm2 starts it (dist/main.js, config
       // from the environment, JSON logs at info), minus pm2 itself.
-      const mainJs = path.join(apiRoot, 'dist', 'main.js');
+      const mainJs = path.join(apiRoot(), 'dist', 'main.js');
       const serviceEnv = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', APP_ENV: 'bench' };
       const service = await start('service (createApp)', ['--enable-source-maps', mainJs], serviceEnv);
 
@@ -116,37 +114,27 @@ export const serviceSection: Section = {
 
       const stat = (name: string, key: keyof Sample): Summary => summarize(samples.get(name)!.map((s) => s[key]));
       const names = variants.map((v) => v.name);
-      const healthNames = names.slice(0, 3);
-      const rps = Object.fromEntries(names.map((n) => [n, stat(n, 'rps')]));
-      // The columns every variant shares; each table adds its own ratios before the failures.
+      // Each table's ratios sit between the columns every variant shares and its failures.
       const row = (n: string, ...ratios: number[]) => [
         n,
-        cell(stat(n, 'rps'), 'req/s'),
-        cell(stat(n, 'cpuUsPerRequest'), 'µs'),
-        cell(stat(n, 'p50'), 'ms'),
-        cell(stat(n, 'p99'), 'ms'),
+        ...([['rps', 'req/s'], ['cpuUsPerRequest', 'µs'], ['p50', 'ms'], ['p99', 'ms']] as const).map(([key, unit]) => cell(stat(n, key), unit)),
         ...ratios.map((r) => r.toFixed(2)),
-        samples.get(n)!.reduce((a, s) => a + s.errors + s.non2xx, 0),
+        sum(samples.get(n)!.map((s) => s.errors + s.non2xx)),
       ];
-      const rows = healthNames.map((n) => row(n, ratio(stat(n, 'rps'), rps['bare Express 5']!), ratio(stat(n, 'rps'), rps['raw node:http']!)));
-      // By CPU: bare Express's CPU per request ÷ this variant's (throughput a CPU-bound server could reach is 1 / CPU per request).
-      const greetingRows = names
-        .slice(3)
-        .map((n) => row(n, ratio(stat(n, 'rps'), rps['bare Express 5, greeting']!), ratio(stat('bare Express 5, greeting', 'cpuUsPerRequest'), stat(n, 'cpuUsPerRequest'))));
-      const vsExpress = ratio(rps['service (createApp)']!, rps['bare Express 5']!);
-      // Throughput a CPU-bound server could reach is 1 / CPU per request.
-      const cpuVsExpress = ratio(stat('bare Express 5', 'cpuUsPerRequest'), stat('service (createApp)', 'cpuUsPerRequest'));
+      // Throughput against a baseline, and by CPU: the baseline's CPU per request ÷ this variant's (a CPU-bound server's throughput is 1 / CPU per request).
+      const byRps = (n: string, base: string) => ratio(stat(n, 'rps'), stat(base, 'rps'));
+      const byCpu = (n: string, base: string) => ratio(stat(base, 'cpuUsPerRequest'), stat(n, 'cpuUsPerRequest'));
+      const rows = names.slice(0, 3).map((n) => row(n, byRps(n, 'bare Express 5'), byRps(n, 'raw node:http')));
+      const greetingRows = names.slice(3).map((n) => row(n, byRps(n, 'bare Express 5, greeting'), byCpu(n, 'bare Express 5, greeting')));
+      const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
+      const shares = (list: readonly Share[]) => list.map((o) => [o.name, ms(o.ms), `${(o.share * 100).toFixed(1)} %`]);
       const profileTables = profiles.flatMap(([urlPath, p]) => [
         {
-          caption: `Where the service's CPU goes serving ${urlPath}: self time by owner of the code (node --cpu-prof, the last ${LOAD.durationSeconds} s: the same load as the measured runs; ${fmtMs(p.busyMs)} busy)`,
+          caption: `Where the service's CPU goes serving ${urlPath}: self time by owner of the code (node --cpu-prof, the last ${LOAD.durationSeconds} s: the same load as the measured runs; ${ms(p.busyMs)} busy)`,
           columns: ['owner', 'self time', 'share of busy time'],
-          rows: p.owners.slice(0, 8).map((o) => [o.name, fmtMs(o.ms), percent(o.share)]),
+          rows: shares(p.owners.slice(0, 8)),
         },
-        {
-          caption: `The 10 functions with the most self time serving ${urlPath}`,
-          columns: ['function (owner, file)', 'self time', 'share of busy time'],
-          rows: p.functions.map((f) => [f.name, fmtMs(f.ms), percent(f.share)]),
-        },
+        { caption: `The 10 functions with the most self time serving ${urlPath}`, columns: ['function (owner, file)', 'self time', 'share of busy time'], rows: shares(p.functions) },
       ]);
       return {
         id: 'service',
@@ -165,8 +153,8 @@ export const serviceSection: Section = {
           ...profileTables,
         ],
         goals: [
-          goal('service / bare Express 5 throughput', Number(vsExpress.toFixed(2)), '≥ 0.9'),
-          goal('service / bare Express 5 by server CPU per request (bare ÷ service)', Number(cpuVsExpress.toFixed(2)), '≥ 0.9'),
+          goal('service / bare Express 5 throughput', Number(byRps('service (createApp)', 'bare Express 5').toFixed(2)), '≥ 0.9'),
+          goal('service / bare Express 5 by server CPU per request (bare ÷ service)', Number(byCpu('service (createApp)', 'bare Express 5').toFixed(2)), '≥ 0.9'),
         ],
         notes: [],
         data: { ...Object.fromEntries(names.map((n) => [n, samples.get(n)!])), profiles: Object.fromEntries(profiles) },
@@ -176,7 +164,3 @@ export const serviceSection: Section = {
     }
   },
 };
-
-function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
-}

@@ -6,8 +6,6 @@ export interface Pm2 {
   readonly home: string;
   /** Runs one pm2 command; its output (and the daemon's, which inherits it) goes to a file, never a pipe. */
   readonly run: (args: readonly string[], env?: NodeJS.ProcessEnv) => Promise<void>;
-  /** The workers of one app: pm_id, pid, restart count, status. */
-  readonly list: (name: string) => Promise<readonly { pmId: number; pid: number; restarts: number; status: string }[]>;
   /** `pm2 kill` of this PM2_HOME only: ends the daemon and the workers this pm2 started, nothing else. */
   readonly kill: () => Promise<void>;
 }
@@ -20,41 +18,18 @@ export interface Pm2 {
 export function privatePm2(pm2Bin: string, home: string, baseEnv: NodeJS.ProcessEnv, timeoutMs = 60_000): Pm2 {
   mkdirSync(home, { recursive: true });
   const logFile = path.join(home, 'commands.log');
-  const exec = (args: readonly string[], env: NodeJS.ProcessEnv = {}, capture = false) =>
-    new Promise<string>((resolve, reject) => {
-      // Capture only for queries (jlist) of a daemon that is already running;
-      // anything that may start the daemon writes to the file instead.
+  const run = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<void>((resolve, reject) => {
       const fd = openSync(logFile, 'a');
-      const child = spawn(process.execPath, [pm2Bin, ...args], {
-        env: { ...baseEnv, ...env, PM2_HOME: home },
-        stdio: ['ignore', capture ? 'pipe' : fd, fd],
-      });
-      let stdout = '';
-      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const child = spawn(process.execPath, [pm2Bin, ...args], { env: { ...baseEnv, ...env, PM2_HOME: home }, stdio: ['ignore', fd, fd] });
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         closeSync(fd);
-        if (code === 0) {
-          resolve(stdout);
-          return;
-        }
+        if (code === 0) return resolve();
         const tail = readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
         reject(new Error(`pm2 ${args.join(' ')} failed (${signal ? `killed after ${timeoutMs} ms` : `exit ${code}`}):\n${tail}`));
       });
     });
-  return {
-    home,
-    run: async (args, env) => {
-      await exec(args, env);
-    },
-    list: async (name) => {
-      const out = await exec(['jlist'], {}, true);
-      const apps = JSON.parse(out.slice(out.indexOf('['))) as { name: string; pm_id: number; pid: number; pm2_env: { restart_time: number; status: string } }[];
-      return apps.filter((a) => a.name === name).map((a) => ({ pmId: a.pm_id, pid: a.pid, restarts: a.pm2_env.restart_time, status: a.pm2_env.status }));
-    },
-    kill: async () => {
-      if (existsSync(path.join(home, 'pm2.pid'))) await exec(['kill']);
-    },
-  };
+  return { home, run, kill: async () => (existsSync(path.join(home, 'pm2.pid')) ? run(['kill']) : undefined) };
 }

@@ -1,32 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** GET a path on 127.0.0.1 with a timeout; resolves the status and body, rejects on socket errors. */
-export function get(port: number, path = '/health', timeoutMs = 2_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path} on port ${port} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
-
-/** Polls until GET answers 200, or throws after `timeoutMs` naming what it waited for. */
+/** Polls until GET `path` on 127.0.0.1 answers 200, or throws after `timeoutMs` naming what it waited for. */
 export async function waitForHealthy(port: number, timeoutMs = 30_000, path = '/health'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      const { status } = await get(port, path, 1_000);
-      if (status === 200) return;
-      last = `HTTP ${status}`;
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
     } catch (error) {
-      last = (error as Error).message;
+      // fetch says "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
+      last = String((error as { cause?: unknown }).cause ?? error);
     }
     await sleep(100);
   }

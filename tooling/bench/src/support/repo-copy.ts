@@ -1,51 +1,46 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-import { endLeftovers } from '@conveyor/tooling-support';
+import { copyWorkingTree } from '@conveyor/local-pipeline';
+import { endLeftovers, git } from '@conveyor/tooling-support';
 
 import type { BenchContext } from '../report';
 import { childEnv } from './child-env';
-import { copySource } from './tree';
 
-/**
- * A throwaway copy of the repo where the bench may rehearse and commit
- * without touching the user's checkout.
- */
+/** A throwaway copy of the repo where the bench may rehearse and commit without touching the user's checkout. */
 export interface RepoCopy {
-  /** The copy's root. */
   readonly root: string;
   /** The environment of a step in the copy: the parent's allow-listed variables (see childEnv). */
   readonly env: () => Record<string, string>;
   /** Stages `paths` and commits them, as a developer would before rehearsing. */
   readonly commit: (message: string, paths: readonly string[]) => void;
-  /**
-   * Ends every process still running from the copy or from `paths` (a step's
-   * temp dir), or with one of `args` as a whole argument (a port), after
-   * `step`, and says so.
-   */
+  /** Ends, and logs, every process `step` left running from the copy or from `paths`, or with one of `args` (a port) as an argument. */
   readonly endLeftovers: (step: string, paths?: readonly string[], args?: readonly string[]) => void;
 }
 
-/** A copy of the working tree in a temp dir of the run, committed once, as a clone is. */
+/**
+ * The working tree copied as the rehearsal's build copies it, in a temp dir of
+ * the run, and committed once, as a clone is: turbo hashes inputs through git
+ * (and so honours .gitignore), and the packaging step reads HEAD.
+ */
 export function repoCopy(ctx: BenchContext): RepoCopy {
   const root = path.join(ctx.tempDir('repo'), 'repo');
-  const files = copySource(ctx.repoRoot, root).length;
+  const { files } = copyWorkingTree(ctx.repoRoot, root);
   const env = () => childEnv(ctx.env);
-
-  // A commit, as a clone has: turbo hashes inputs through git (and so honours
-  // .gitignore), and the packaging step reads HEAD.
-  const git = (args: readonly string[]) => execFileSync('git', args, { cwd: root, env: env(), stdio: 'ignore', timeout: 60_000 });
   const commit = (message: string, paths: readonly string[]) => {
-    git(['add', '--', ...paths]);
-    git(['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message]);
+    git(root, ['add', '--', ...paths], { env: env() });
+    git(root, ['commit', '--quiet', '--no-verify', '-m', message], { author: 'bench', env: env() });
   };
-  git(['init', '--quiet']);
+  git(root, ['init', '--quiet'], { env: env() });
   commit('bench: copy of the working tree', ['.']);
-  ctx.log(`copied the working tree (${files} files, committed once) to ${root}`);
+  ctx.log(`copied the working tree (${files.length} files, committed once) to ${root}`);
 
-  const endStepLeftovers = (step: string, paths: readonly string[] = [], args: readonly string[] = []) => {
-    const pids = endLeftovers([root, ...paths], args);
-    if (pids.length > 0) ctx.log(`${step}: ended ${pids.length} processes it left running (pids ${pids.join(', ')})`);
+  return {
+    root,
+    env,
+    commit,
+    endLeftovers: (step, paths = [], args = []) => {
+      const pids = endLeftovers([root, ...paths], args);
+      if (pids.length > 0) ctx.log(`${step}: ended ${pids.length} processes it left running (pids ${pids.join(', ')})`);
+    },
   };
-  return { root, env, commit, endLeftovers: endStepLeftovers };
 }
