@@ -228,19 +228,25 @@ function findInstalledPm2(slotRoot: string): string | undefined {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 
-/** Polls /health through the proxy until it reports `commit` (the ALB's view of the switch). */
-async function waitForCommitThroughProxy(port: number, commit: string): Promise<boolean> {
+/**
+ * Polls /health through the proxy until it reports `commit` (the ALB's view
+ * of the switch). 'alarm' when the 5xx alarm trips first: under load the new
+ * slot's errors can reach the threshold before the poll's own request is
+ * answered, and the proxy has then already moved traffic back.
+ */
+async function waitForCommitThroughProxy(port: number, commit: string): Promise<'served' | 'alarm' | 'timeout'> {
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) });
       const body = (await res.json()) as { commit?: string };
-      if (res.ok && body.commit === commit) return true;
+      if (res.ok && body.commit === commit) return 'served';
     } catch {
       // not yet
     }
+    if ((await proxyStatus(port))?.alarm?.state === 'ALARM') return 'alarm';
     await sleep(100);
   }
-  return false;
+  return 'timeout';
 }
 
 /** Waits until the proxy has no request in flight to `port`, or the timeout passes. */
@@ -327,24 +333,6 @@ export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGr
     progress(`[deploy] alarm ${alarmName} watches slot ${slot} until slot ${original.slot} stops: ALARM at ${threshold} 5xx`);
   }
 
-  await switchProxy(options.proxyPort, slot, port);
-  const switched = await waitForCommitThroughProxy(options.proxyPort, commit);
-  const afterAllow = switched ? await run(['AfterAllowTraffic']) : undefined;
-  if (!switched || !afterAllow?.succeeded) {
-    if (original) {
-      await disarmAlarm(options.proxyPort);
-      await switchProxy(options.proxyPort, original.slot, original.port);
-    }
-    const failed: LifecycleResult = afterAllow ?? {
-      succeeded: false,
-      events: [],
-      failure: { event: 'AllowTraffic', message: `the proxy did not serve commit ${commit} from slot ${slot}` },
-      archiveDir: installed.archiveDir,
-    };
-    return fail(failed);
-  }
-  progress(`[deploy] AllowTraffic: ${url} now routes to slot ${slot}`);
-
   /**
    * Traffic goes back to the original slot (when there is one; the alarm has
    * already moved it) and the new slot stops once its in-flight requests
@@ -366,6 +354,31 @@ export async function deployBlueGreen(options: BlueGreenOptions): Promise<BlueGr
     );
     return rollBack({ cause: 'ALARM_ACTIVE', detail: `alarm ${alarmName} in ALARM: ${alarm.serverErrors} 5xx of ${alarm.requests} requests from slot ${slot}`, alarm }, event);
   };
+
+  await switchProxy(options.proxyPort, slot, port);
+  const seen = await waitForCommitThroughProxy(options.proxyPort, commit);
+  if (seen === 'alarm' && original) {
+    // As CodeDeploy does when an alarm goes off during any event: the
+    // deployment stops (ALARM_ACTIVE) and rolls back.
+    const alarm = await stopWatching(options.proxyPort, port, options.drainTimeoutMs ?? 10_000);
+    if (alarm?.state === 'ALARM') return alarmRollback(alarm, 'AllowTraffic');
+  }
+  const switched = seen === 'served';
+  const afterAllow = switched ? await run(['AfterAllowTraffic']) : undefined;
+  if (!switched || !afterAllow?.succeeded) {
+    if (original) {
+      await disarmAlarm(options.proxyPort);
+      await switchProxy(options.proxyPort, original.slot, original.port);
+    }
+    const failed: LifecycleResult = afterAllow ?? {
+      succeeded: false,
+      events: [],
+      failure: { event: 'AllowTraffic', message: `the proxy did not serve commit ${commit} from slot ${slot}` },
+      archiveDir: installed.archiveDir,
+    };
+    return fail(failed);
+  }
+  progress(`[deploy] AllowTraffic: ${url} now routes to slot ${slot}`);
 
   // The acceptance check: what a user sees through the load balancer, the same code the pipeline runs.
   const acceptance = await runAcceptance({ baseUrl: url, commit, timeoutMs: options.acceptanceTimeoutMs ?? 5_000 });
